@@ -1,0 +1,21 @@
+import { readdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { defineConfig } from "vitest/config";
+
+// Tests import workspace packages from their sources, so a unit test never
+// runs against a stale build. Integration tests that start the `runsc` bin
+// use the build that `npm test` makes first.
+const packagesDir = resolve(__dirname, "packages");
+const alias = Object.fromEntries(
+  readdirSync(packagesDir).map((name) => [`@sandbox/${name}`, resolve(packagesDir, name, "src/index.ts")]),
+);
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts"],
+    pool: "forks",
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
