@@ -3,7 +3,7 @@
  * (arch/x86/include/asm/user_64.h), the register set that PTRACE_GETREGS and
  * PTRACE_SETREGS transfer. Every field is 8 bytes wide.
  */
-export const enum UserRegsOffset {
+export enum UserRegsOffset {
   r15 = 0,
   r14 = 8,
   r13 = 16,

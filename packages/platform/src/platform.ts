@@ -1,7 +1,7 @@
 import type { Registers } from "@sandbox/abi";
 
 /** Memory protection bits, with the values of PROT_READ, PROT_WRITE and PROT_EXEC. */
-export const enum Prot {
+export enum Prot {
   None = 0,
   Read = 1,
   Write = 2,
