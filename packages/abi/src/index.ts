@@ -1,1 +1,2 @@
 export * from "./registers";
+export * from "./errno";
