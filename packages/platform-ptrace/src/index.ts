@@ -1,1 +1,2 @@
-export {};
+export { PtracePlatform } from "./ptrace-platform";
+export { STUB_BASE, TASK_SIZE } from "./stub";

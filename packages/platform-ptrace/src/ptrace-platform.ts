@@ -1,0 +1,253 @@
+import { writeSync } from "node:fs";
+import { Registers, UserRegsOffset, USER_CS, USER_DS, USER_EFLAGS } from "@sandbox/abi";
+import {
+  type AddressRange,
+  type AddressSpace,
+  type Context,
+  type Platform,
+  type PlatformOptions,
+  PlatformError,
+  PlatformUnavailableError,
+  Prot,
+  type Trap,
+} from "@sandbox/platform";
+import * as host from "./host.native";
+import {
+  FXSAVE_SIZE,
+  PtraceRequest,
+  SEGV_ACCERR,
+  SIGBUS,
+  SIGINFO_SIZE,
+  SIGSEGV,
+  SIGSTOP,
+  stopSignal,
+  SYSCALL_STOP,
+  wifStopped,
+  describeWaitStatus,
+} from "./ptrace-constants";
+import { buildStubImage, STUB_BASE, STUB_MEMFD, TASK_SIZE } from "./stub";
+import { StubProcess } from "./stub-process";
+
+const SYS_MMAP = 9;
+const SYS_MPROTECT = 10;
+const SYS_MUNMAP = 11;
+const MAP_SHARED = 0x01;
+const MAP_FIXED = 0x10;
+const MFD_CLOEXEC = 1;
+/** Host descriptors the platform keeps are moved at or above this number, out of the way of fd 0-2 users. */
+const HIGH_FD = 100;
+/** Lowest address the application may map (the host's usual vm.mmap_min_addr). */
+const MIN_USER_ADDRESS = 0x10000;
+
+/** The initial FXSAVE image of a new thread: x87 control word 0x37f, MXCSR 0x1f80. */
+function initialFpState(): Uint8Array {
+  const state = new Uint8Array(FXSAVE_SIZE);
+  const view = new DataView(state.buffer);
+  view.setUint16(0, 0x37f, true);
+  view.setUint32(24, 0x1f80, true);
+  view.setUint32(28, 0xffff, true);
+  return state;
+}
+
+/** An application address space held by one stub process. */
+class PtraceAddressSpace implements AddressSpace {
+  /** The context that currently runs in the stub, if any. */
+  busy: PtraceContext | undefined;
+
+  constructor(
+    readonly stub: StubProcess,
+    private readonly onRelease: (as: PtraceAddressSpace) => void,
+  ) {}
+
+  mapFile(addr: number, length: number, offset: number, prot: number): void {
+    this.check(this.stub.inject(SYS_MMAP, [addr, length, prot, MAP_SHARED | MAP_FIXED, STUB_MEMFD, offset]), "mmap", addr, length);
+  }
+
+  unmap(addr: number, length: number): void {
+    this.check(this.stub.inject(SYS_MUNMAP, [addr, length]), "munmap", addr, length);
+  }
+
+  protect(addr: number, length: number, prot: number): void {
+    this.check(this.stub.inject(SYS_MPROTECT, [addr, length, prot]), "mprotect", addr, length);
+  }
+
+  release(): void {
+    this.stub.kill();
+    this.onRelease(this);
+  }
+
+  private check(result: bigint, call: string, addr: number, length: number): void {
+    if (result < 0n && result > -4096n) {
+      throw new PlatformError(`${call}(0x${addr.toString(16)}, ${length}) in stub ${this.stub.pid} failed: errno ${-result}`);
+    }
+  }
+}
+
+/** One application thread's state, run by PTRACE_SYSEMU in an address space's stub. */
+class PtraceContext implements Context {
+  readonly regs = new Registers();
+  private readonly fpState = initialFpState();
+  private readonly siginfo = new Uint8Array(SIGINFO_SIZE);
+  private readonly siginfoView = new DataView(this.siginfo.buffer);
+  private running: PtraceAddressSpace | undefined;
+  private interruptPending = false;
+
+  constructor() {
+    this.regs.setNumber(UserRegsOffset.cs, USER_CS);
+    this.regs.setNumber(UserRegsOffset.ss, USER_DS);
+    this.regs.setNumber(UserRegsOffset.eflags, USER_EFLAGS);
+  }
+
+  async switchTo(addressSpace: AddressSpace): Promise<Trap> {
+    const as = addressSpace as PtraceAddressSpace;
+    if (as.busy !== undefined) {
+      // TODO: give each context its own stub thread so threads sharing an address space run in parallel.
+      throw new PlatformError(`address space of stub ${as.stub.pid} is already running another context`);
+    }
+    if (this.interruptPending) {
+      this.interruptPending = false;
+      return { kind: "interrupt" };
+    }
+
+    const stub = as.stub;
+    as.busy = this;
+    this.running = as;
+    try {
+      this.loadFpState(stub);
+      stub.setRegisters(this.regs);
+      stub.resume(PtraceRequest.SYSEMU);
+      const waited = stub.wait();
+      const status = typeof waited === "number" ? waited : await waited;
+      if (!wifStopped(status)) {
+        throw new PlatformError(`stub ${stub.pid} ${describeWaitStatus(status)} while running the application`);
+      }
+      stub.getRegisters(this.regs);
+      return this.classify(stub, stopSignal(status));
+    } finally {
+      as.busy = undefined;
+      this.running = undefined;
+    }
+  }
+
+  private loadFpState(stub: StubProcess): void {
+    if (stub.fpuOwner === this) return;
+    if (stub.fpuOwner instanceof PtraceContext) stub.fpuOwner.saveFpState(stub);
+    stub.setFpRegisters(this.fpState);
+    stub.fpuOwner = this;
+  }
+
+  private saveFpState(stub: StubProcess): void {
+    stub.getFpRegisters(this.fpState);
+  }
+
+  private classify(stub: StubProcess, signal: number): Trap {
+    if (signal === SYSCALL_STOP) return { kind: "syscall" };
+    if (signal === SIGSTOP && this.interruptPending) {
+      this.interruptPending = false;
+      return { kind: "interrupt" };
+    }
+
+    stub.getSiginfo(this.siginfo);
+    const signo = this.siginfoView.getInt32(0, true);
+    const code = this.siginfoView.getInt32(8, true);
+    const addr = Number(this.siginfoView.getBigUint64(16, true));
+    if (signo === SIGSEGV || signo === SIGBUS) {
+      return { kind: "fault", signo, code, addr, access: this.inferAccess(code, addr) };
+    }
+    return { kind: "signal", signo, code, addr };
+  }
+
+  /**
+   * Infers the access type of a fault. ptrace does not report the page-fault
+   * error code, so: a fault at the instruction pointer is an instruction
+   * fetch; a protection fault elsewhere is a write (a read of a readable page
+   * cannot fault); anything else is reported as a read.
+   */
+  private inferAccess(code: number, addr: number): number {
+    const rip = this.regs.rip;
+    if (addr >= rip && addr < rip + 16 && (addr & ~0xfff) === (rip & ~0xfff)) return Prot.Exec;
+    if (code === SEGV_ACCERR) return Prot.Write;
+    return Prot.Read;
+  }
+
+  interrupt(): void {
+    this.interruptPending = true;
+    const as = this.running;
+    if (as !== undefined && as.stub.isAlive) host.kill(as.stub.pid, SIGSTOP);
+  }
+
+  release(): void {
+    this.interrupt();
+  }
+}
+
+/**
+ * The Platform over PTRACE_SYSEMU. Every address space is a stub process
+ * that the Sentry's thread traces; the application's system calls stop the
+ * stub before they run and are never executed by the host.
+ */
+export class PtracePlatform implements Platform {
+  readonly name = "ptrace";
+  readonly userRange: AddressRange = { start: MIN_USER_ADDRESS, end: STUB_BASE };
+  readonly reservedRanges: readonly AddressRange[] = [{ start: STUB_BASE, end: TASK_SIZE }];
+
+  private readonly executableFd: number;
+  private readonly memoryFd: number;
+  private readonly gadgetAddress: number;
+  private readonly addressSpaces = new Set<PtraceAddressSpace>();
+  private readonly exitHandler = () => this.close();
+  private closed = false;
+
+  constructor(options: PlatformOptions) {
+    const image = buildStubImage();
+    this.gadgetAddress = image.gadgetAddress;
+
+    const stubFd = host.memfdCreate("sandbox-stub", MFD_CLOEXEC);
+    if (stubFd < 0) throw new PlatformUnavailableError("ptrace", `memfd_create failed: errno ${host.lastErrno()}`);
+    try {
+      let written = 0;
+      while (written < image.elf.length) written += writeSync(stubFd, image.elf, written);
+      this.executableFd = host.duplicateAtOrAbove(stubFd, HIGH_FD);
+      this.memoryFd = host.duplicateAtOrAbove(options.memoryFile.fd, HIGH_FD);
+    } finally {
+      host.close(stubFd);
+    }
+    process.on("exit", this.exitHandler);
+  }
+
+  /** Checks that this host lets us trace a stub; throws PlatformUnavailableError with the reason if not. */
+  probe(): void {
+    let stub: StubProcess;
+    try {
+      stub = this.spawnStub();
+    } catch (error) {
+      throw new PlatformUnavailableError("ptrace", (error as Error).message);
+    }
+    stub.kill();
+  }
+
+  private spawnStub(): StubProcess {
+    return StubProcess.spawn({ executableFd: this.executableFd, memoryFd: this.memoryFd, gadgetAddress: this.gadgetAddress });
+  }
+
+  newAddressSpace(): AddressSpace {
+    if (this.closed) throw new PlatformError("platform is closed");
+    const as = new PtraceAddressSpace(this.spawnStub(), (released) => this.addressSpaces.delete(released));
+    this.addressSpaces.add(as);
+    return as;
+  }
+
+  newContext(): Context {
+    return new PtraceContext();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    process.off("exit", this.exitHandler);
+    for (const as of this.addressSpaces) as.stub.kill();
+    this.addressSpaces.clear();
+    host.close(this.executableFd);
+    host.close(this.memoryFd);
+  }
+}
