@@ -1,4 +1,9 @@
-/** Linux errno values (include/uapi/asm-generic/errno-base.h and errno.h). */
+/**
+ * Linux errno values of x86-64 (include/uapi/asm-generic/errno-base.h and
+ * errno.h), then the aliases glibc defines, then the kernel-internal values
+ * above 511 (include/linux/errno.h) that a system call may return while a
+ * signal interrupts it and that never reach a program.
+ */
 export const Errno = {
   EPERM: 1,
   ENOENT: 2,
@@ -40,24 +45,310 @@ export const Errno = {
   ENOSYS: 38,
   ENOTEMPTY: 39,
   ELOOP: 40,
+  ENOMSG: 42,
+  EIDRM: 43,
+  ECHRNG: 44,
+  EL2NSYNC: 45,
+  EL3HLT: 46,
+  EL3RST: 47,
+  ELNRNG: 48,
+  EUNATCH: 49,
+  ENOCSI: 50,
+  EL2HLT: 51,
+  EBADE: 52,
+  EBADR: 53,
+  EXFULL: 54,
+  ENOANO: 55,
+  EBADRQC: 56,
+  EBADSLT: 57,
+  EBFONT: 59,
+  ENOSTR: 60,
   ENODATA: 61,
+  ETIME: 62,
+  ENOSR: 63,
+  ENONET: 64,
+  ENOPKG: 65,
+  EREMOTE: 66,
+  ENOLINK: 67,
+  EADV: 68,
+  ESRMNT: 69,
+  ECOMM: 70,
+  EPROTO: 71,
+  EMULTIHOP: 72,
+  EDOTDOT: 73,
+  EBADMSG: 74,
   EOVERFLOW: 75,
+  ENOTUNIQ: 76,
+  EBADFD: 77,
+  EREMCHG: 78,
+  ELIBACC: 79,
+  ELIBBAD: 80,
+  ELIBSCN: 81,
+  ELIBMAX: 82,
+  ELIBEXEC: 83,
+  EILSEQ: 84,
+  ERESTART: 85,
+  ESTRPIPE: 86,
+  EUSERS: 87,
   ENOTSOCK: 88,
+  EDESTADDRREQ: 89,
+  EMSGSIZE: 90,
+  EPROTOTYPE: 91,
+  ENOPROTOOPT: 92,
+  EPROTONOSUPPORT: 93,
+  ESOCKTNOSUPPORT: 94,
   EOPNOTSUPP: 95,
+  EPFNOSUPPORT: 96,
   EAFNOSUPPORT: 97,
   EADDRINUSE: 98,
-  ECONNREFUSED: 111,
+  EADDRNOTAVAIL: 99,
+  ENETDOWN: 100,
+  ENETUNREACH: 101,
+  ENETRESET: 102,
+  ECONNABORTED: 103,
+  ECONNRESET: 104,
+  ENOBUFS: 105,
+  EISCONN: 106,
+  ENOTCONN: 107,
+  ESHUTDOWN: 108,
+  ETOOMANYREFS: 109,
   ETIMEDOUT: 110,
+  ECONNREFUSED: 111,
+  EHOSTDOWN: 112,
+  EHOSTUNREACH: 113,
+  EALREADY: 114,
+  EINPROGRESS: 115,
+  ESTALE: 116,
+  EUCLEAN: 117,
+  ENOTNAM: 118,
+  ENAVAIL: 119,
+  EISNAM: 120,
+  EREMOTEIO: 121,
+  EDQUOT: 122,
+  ENOMEDIUM: 123,
+  EMEDIUMTYPE: 124,
+  ECANCELED: 125,
+  ENOKEY: 126,
+  EKEYEXPIRED: 127,
+  EKEYREVOKED: 128,
+  EKEYREJECTED: 129,
+  EOWNERDEAD: 130,
+  ENOTRECOVERABLE: 131,
+  ERFKILL: 132,
+  EHWPOISON: 133,
+  EWOULDBLOCK: 11,
+  EDEADLOCK: 35,
+  ENOTSUP: 95,
   ERESTARTSYS: 512,
+  ERESTARTNOINTR: 513,
+  ERESTARTNOHAND: 514,
+  ENOIOCTLCMD: 515,
+  ERESTART_RESTARTBLOCK: 516,
+  EPROBE_DEFER: 517,
+  EOPENSTALE: 518,
+  ENOPARAM: 519,
+  EBADHANDLE: 521,
+  ENOTSYNC: 522,
+  EBADCOOKIE: 523,
+  ENOTSUPP: 524,
+  ETOOSMALL: 525,
+  ESERVERFAULT: 526,
+  EBADTYPE: 527,
+  EJUKEBOX: 528,
+  EIOCBQUEUED: 529,
+  ERECALLCONFLICT: 530,
+  ENOGRACE: 531,
 } as const;
 
+/** The name of an errno constant, such as "ENOENT". */
+export type ErrnoName = keyof typeof Errno;
+
+/** Aliases that share a value with the name strace and glibc print. */
+const ALIASES: ReadonlySet<string> = new Set(["EWOULDBLOCK", "EDEADLOCK", "ENOTSUP"]);
+
+/** Canonical name of each errno value. */
+const NAMES: ReadonlyMap<number, ErrnoName> = new Map(
+  (Object.entries(Errno) as [ErrnoName, number][])
+    .filter(([name]) => !ALIASES.has(name))
+    .map(([name, value]) => [value, name]),
+);
+
 /**
- * Thrown inside the Sentry to make the current system call return -errno.
- * It is an expected outcome, not a kernel bug.
+ * strerror(3) messages of glibc 2.36, and for the kernel-internal restart
+ * values the messages strace prints for them.
+ */
+const MESSAGES: ReadonlyMap<number, string> = new Map([
+  [1, "Operation not permitted"],
+  [2, "No such file or directory"],
+  [3, "No such process"],
+  [4, "Interrupted system call"],
+  [5, "Input/output error"],
+  [6, "No such device or address"],
+  [7, "Argument list too long"],
+  [8, "Exec format error"],
+  [9, "Bad file descriptor"],
+  [10, "No child processes"],
+  [11, "Resource temporarily unavailable"],
+  [12, "Cannot allocate memory"],
+  [13, "Permission denied"],
+  [14, "Bad address"],
+  [15, "Block device required"],
+  [16, "Device or resource busy"],
+  [17, "File exists"],
+  [18, "Invalid cross-device link"],
+  [19, "No such device"],
+  [20, "Not a directory"],
+  [21, "Is a directory"],
+  [22, "Invalid argument"],
+  [23, "Too many open files in system"],
+  [24, "Too many open files"],
+  [25, "Inappropriate ioctl for device"],
+  [26, "Text file busy"],
+  [27, "File too large"],
+  [28, "No space left on device"],
+  [29, "Illegal seek"],
+  [30, "Read-only file system"],
+  [31, "Too many links"],
+  [32, "Broken pipe"],
+  [33, "Numerical argument out of domain"],
+  [34, "Numerical result out of range"],
+  [35, "Resource deadlock avoided"],
+  [36, "File name too long"],
+  [37, "No locks available"],
+  [38, "Function not implemented"],
+  [39, "Directory not empty"],
+  [40, "Too many levels of symbolic links"],
+  [42, "No message of desired type"],
+  [43, "Identifier removed"],
+  [44, "Channel number out of range"],
+  [45, "Level 2 not synchronized"],
+  [46, "Level 3 halted"],
+  [47, "Level 3 reset"],
+  [48, "Link number out of range"],
+  [49, "Protocol driver not attached"],
+  [50, "No CSI structure available"],
+  [51, "Level 2 halted"],
+  [52, "Invalid exchange"],
+  [53, "Invalid request descriptor"],
+  [54, "Exchange full"],
+  [55, "No anode"],
+  [56, "Invalid request code"],
+  [57, "Invalid slot"],
+  [59, "Bad font file format"],
+  [60, "Device not a stream"],
+  [61, "No data available"],
+  [62, "Timer expired"],
+  [63, "Out of streams resources"],
+  [64, "Machine is not on the network"],
+  [65, "Package not installed"],
+  [66, "Object is remote"],
+  [67, "Link has been severed"],
+  [68, "Advertise error"],
+  [69, "Srmount error"],
+  [70, "Communication error on send"],
+  [71, "Protocol error"],
+  [72, "Multihop attempted"],
+  [73, "RFS specific error"],
+  [74, "Bad message"],
+  [75, "Value too large for defined data type"],
+  [76, "Name not unique on network"],
+  [77, "File descriptor in bad state"],
+  [78, "Remote address changed"],
+  [79, "Can not access a needed shared library"],
+  [80, "Accessing a corrupted shared library"],
+  [81, ".lib section in a.out corrupted"],
+  [82, "Attempting to link in too many shared libraries"],
+  [83, "Cannot exec a shared library directly"],
+  [84, "Invalid or incomplete multibyte or wide character"],
+  [85, "Interrupted system call should be restarted"],
+  [86, "Streams pipe error"],
+  [87, "Too many users"],
+  [88, "Socket operation on non-socket"],
+  [89, "Destination address required"],
+  [90, "Message too long"],
+  [91, "Protocol wrong type for socket"],
+  [92, "Protocol not available"],
+  [93, "Protocol not supported"],
+  [94, "Socket type not supported"],
+  [95, "Operation not supported"],
+  [96, "Protocol family not supported"],
+  [97, "Address family not supported by protocol"],
+  [98, "Address already in use"],
+  [99, "Cannot assign requested address"],
+  [100, "Network is down"],
+  [101, "Network is unreachable"],
+  [102, "Network dropped connection on reset"],
+  [103, "Software caused connection abort"],
+  [104, "Connection reset by peer"],
+  [105, "No buffer space available"],
+  [106, "Transport endpoint is already connected"],
+  [107, "Transport endpoint is not connected"],
+  [108, "Cannot send after transport endpoint shutdown"],
+  [109, "Too many references: cannot splice"],
+  [110, "Connection timed out"],
+  [111, "Connection refused"],
+  [112, "Host is down"],
+  [113, "No route to host"],
+  [114, "Operation already in progress"],
+  [115, "Operation now in progress"],
+  [116, "Stale file handle"],
+  [117, "Structure needs cleaning"],
+  [118, "Not a XENIX named type file"],
+  [119, "No XENIX semaphores available"],
+  [120, "Is a named type file"],
+  [121, "Remote I/O error"],
+  [122, "Disk quota exceeded"],
+  [123, "No medium found"],
+  [124, "Wrong medium type"],
+  [125, "Operation canceled"],
+  [126, "Required key not available"],
+  [127, "Key has expired"],
+  [128, "Key has been revoked"],
+  [129, "Key was rejected by service"],
+  [130, "Owner died"],
+  [131, "State not recoverable"],
+  [132, "Operation not possible due to RF-kill"],
+  [133, "Memory page has hardware error"],
+  [512, "To be restarted if SA_RESTART is set"],
+  [513, "To be restarted"],
+  [514, "To be restarted if no handler"],
+  [515, "No ioctl command"],
+  [516, "Interrupted by signal"],
+]);
+
+/** The largest errno value a system call can return as -errno (MAX_ERRNO). */
+export const MAX_ERRNO = 4095;
+
+/** Returns the canonical name of an errno value ("ENOENT" for 2), or undefined if Linux defines none. */
+export function errnoName(errno: number): ErrnoName | undefined {
+  return NAMES.get(errno);
+}
+
+/**
+ * Returns glibc's strerror(3) message for an errno value, such as "No such
+ * file or directory"; "Unknown error N", as glibc prints it, when there is none.
+ */
+export function errnoMessage(errno: number): string {
+  return MESSAGES.get(errno) ?? `Unknown error ${errno}`;
+}
+
+/**
+ * Thrown by a system call handler to make the call return -errno. It is an
+ * expected outcome, not a kernel bug. The message reads like
+ * "ENOENT: No such file or directory", followed by the detail if one is given.
  */
 export class SyscallError extends Error {
-  constructor(readonly errno: number, detail?: string) {
-    super(detail === undefined ? `errno ${errno}` : `errno ${errno}: ${detail}`);
+  /** The positive errno value; the system call returns its negation. */
+  readonly errno: number;
+
+  constructor(errno: number, detail?: string) {
+    if (!Number.isInteger(errno) || errno < 1 || errno > MAX_ERRNO) {
+      throw new RangeError(`invalid errno ${errno}: expected an integer from 1 to ${MAX_ERRNO}`);
+    }
+    const name = errnoName(errno) ?? `errno ${errno}`;
+    const text = `${name}: ${errnoMessage(errno)}`;
+    super(detail === undefined ? text : `${text} (${detail})`);
     this.name = "SyscallError";
+    this.errno = errno;
   }
 }

@@ -1,2 +1,4 @@
 export * from "./registers";
 export * from "./errno";
+export * from "./signals";
+export * from "./flags";
