@@ -6,9 +6,13 @@ import { defineConfig } from "vitest/config";
 // runs against a stale build. Integration tests that start the `runsc` bin
 // use the build that `npm test` makes first.
 const packagesDir = resolve(__dirname, "packages");
-const alias = Object.fromEntries(
-  readdirSync(packagesDir).map((name) => [`@sandbox/${name}`, resolve(packagesDir, name, "src/index.ts")]),
-);
+const alias = [
+  { find: /^@sandbox\/platform\/conformance$/, replacement: resolve(packagesDir, "platform/src/conformance.ts") },
+  ...readdirSync(packagesDir).map((name) => ({
+    find: new RegExp(`^@sandbox/${name}$`),
+    replacement: resolve(packagesDir, name, "src/index.ts"),
+  })),
+];
 
 export default defineConfig({
   resolve: { alias },
