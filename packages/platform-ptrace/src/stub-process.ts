@@ -14,7 +14,7 @@ import {
   wifStopped,
   WNOHANG,
 } from "./ptrace-constants";
-import { STUB_EXE_FD, STUB_MEMFD } from "./stub";
+import { STUB_EXE_FD, STUB_MEMFD, STUB_TRACEME_FAILED } from "./stub";
 
 /**
  * How long the tracer polls for a tracee's stop before it hands the wait to a
@@ -60,7 +60,8 @@ export class StubProcess {
     const status = stub.waitBlocking();
     if (!wifStopped(status) || stopSignal(status) !== SIGSTOP) {
       stub.kill();
-      throw new PlatformError(`stub ${pid} did not start: ${describeWaitStatus(status)}`);
+      const reason = status === STUB_TRACEME_FAILED << 8 ? "PTRACE_TRACEME failed (is runsc itself being traced?)" : describeWaitStatus(status);
+      throw new PlatformError(`stub ${pid} did not start: ${reason}`);
     }
     if (host.ptraceValue(PtraceRequest.SETOPTIONS, pid, 0, PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD) < 0) {
       const errno = host.lastErrno();

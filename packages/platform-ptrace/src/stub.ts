@@ -8,6 +8,8 @@ export const STUB_BASE = 0x7ff0_0000_0000;
 export const TASK_SIZE = 0x7fff_ffff_f000;
 /** Descriptor number of the sandbox memfd inside the stub. */
 export const STUB_MEMFD = 3;
+/** Exit status of a stub whose PTRACE_TRACEME failed. */
+export const STUB_TRACEME_FAILED = 127;
 /** Descriptor number of the stub's own executable while it starts; closed by the stub. */
 export const STUB_EXE_FD = 4;
 
@@ -41,6 +43,7 @@ const INT3 = [0xcc];
  * The stub's start-up code. It runs once, with no stack use:
  *   prctl(PR_SET_PDEATHSIG, SIGKILL)      die with the Sentry's thread
  *   ptrace(PTRACE_TRACEME, 0, 0, 0)       the spawning thread becomes the tracer
+ *   if that failed: exit_group(127)       e.g. the Sentry is itself being traced
  *   munmap(0, STUB_BASE)                  drop the stack, vDSO and vvar below us
  *   munmap(STUB_BASE + PAGE, rest)        and whatever the kernel put above us
  *   close(STUB_EXE_FD)
@@ -53,6 +56,8 @@ function startupCode(): { code: number[]; gadgetOffset: number } {
   const code = [
     ...movEax(157), ...movEdi(1), ...movEsi(9), ...SYSCALL,
     ...movEax(101), 0x31, 0xff, 0x31, 0xf6, 0x31, 0xd2, 0x4d, 0x31, 0xd2, ...SYSCALL,
+    0x48, 0x85, 0xc0, 0x74, 0x0c, // test rax, rax; jz +12
+    ...movEdi(STUB_TRACEME_FAILED), ...movEax(231), ...SYSCALL,
     ...movEax(11), 0x31, 0xff, ...movabsRsi(STUB_BASE), ...SYSCALL,
     ...movEax(11), ...movabsRdi(STUB_BASE + PAGE_SIZE), ...movabsRsi(TASK_SIZE - STUB_BASE - PAGE_SIZE), ...SYSCALL,
     ...movEax(3), ...movEdi(STUB_EXE_FD), ...SYSCALL,
