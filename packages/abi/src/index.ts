@@ -2,3 +2,4 @@ export * from "./registers";
 export * from "./errno";
 export * from "./signals";
 export * from "./flags";
+export * from "./syscalls";
