@@ -1,1 +1,24 @@
-export {};
+// @sandbox/vfs: the virtual file system of the sandbox. The Sentry's file
+// system calls resolve paths, open files and change names through
+// VirtualFileSystem, keep open files in an FdTable, and read and write
+// through FileDescription.
+
+export * from "./constants";
+export { Credentials } from "./Credentials";
+export { checkAccess, checkExecute, checkSticky, mayAccess, type Permissions } from "./permission";
+export type { Owner, SetAttr, Stat, Timespec } from "./Stat";
+export { timespecNow } from "./Stat";
+export type { DirentEmitter, FileDescriptionImpl, FileSystem, Inode } from "./FileSystem";
+export type { Dentry, VirtualDentry } from "./Dentry";
+export type { Mount } from "./Mount";
+export { VirtualFileSystem, type MountOptions } from "./VirtualFileSystem";
+export type { FsContext } from "./operations/context";
+export { FileDescription } from "./FileDescription";
+export { DEFAULT_NOFILE_LIMIT, FdTable, NR_OPEN } from "./FdTable";
+export { dirent64Length } from "./dirent";
+export { TmpFileSystem, type TmpFileSystemOptions } from "./tmpfs/TmpFileSystem";
+export { HostFileSystem, type HostFileSystemOptions } from "./host/HostFileSystem";
+export { HostFdFile, type HostFdFileOptions } from "./host/HostFdFile";
+export { DeviceRegistry, type DeviceOpener } from "./devices/DeviceRegistry";
+export { MemoryDevice, registerMemoryDevices } from "./devices/memoryDevices";
+export { newDevFileSystem } from "./devices/devfs";

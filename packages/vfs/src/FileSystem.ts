@@ -1,0 +1,142 @@
+import type { Permissions } from "./permission";
+import type { Owner, SetAttr, Stat } from "./Stat";
+
+/**
+ * Receives one directory entry from `FileDescriptionImpl.readdir`: its name,
+ * inode number, d_type (DT_*), and the cursor of the entry after it.
+ * Returns false to stop the listing, for example when the caller's buffer is
+ * full. The entry that got `false` counts as not delivered.
+ */
+export type DirentEmitter = (name: string, ino: number, type: number, nextCursor: number) => boolean;
+
+/**
+ * One mounted file system: tmpfs, the host tree, devfs, later the gofer.
+ *
+ * Every method of this interface and of Inode takes plain values and returns
+ * plain values or an open file, so a file system can live in another process
+ * behind synchronous messages over a socket. An Inode then stands for a
+ * remote handle, `lookup` is a walk of one name from a handle, and `open`
+ * returns a description around a host descriptor received with SCM_RIGHTS.
+ */
+export interface FileSystem {
+  /** File system type as /proc/mounts shows it ("tmpfs", "hostfs", ...). */
+  readonly type: string;
+  /** st_dev of every inode of this file system (see makeDev). */
+  readonly dev: number;
+  /** True if no operation of this file system can change it. */
+  readonly readOnly: boolean;
+  /** Returns the root directory. */
+  root(): Inode;
+}
+
+/**
+ * A file of a file system: a directory, regular file, symbolic link or
+ * special file. The VFS checks permissions, read-only mounts and name rules
+ * before it calls a method, so a file system only checks what depends on its
+ * own state (ENOENT, EEXIST, ENOTEMPTY, ...). Names are byte strings (see
+ * VirtualFileSystem) and never "." or "..". Write operations of a read-only
+ * file system throw EROFS.
+ */
+export interface Inode extends Permissions {
+  readonly fs: FileSystem;
+  /** Inode number, unique within the file system while the inode exists. */
+  readonly ino: number;
+
+  /** Returns the attributes, read afresh. */
+  stat(): Stat;
+
+  /** Returns the child named `name` of this directory, or undefined if none exists. */
+  lookup(name: string): Inode | undefined;
+
+  /** Returns the target of this symbolic link. */
+  readlink(): string;
+
+  /**
+   * Opens this file. `flags` are the open flags after the VFS handled
+   * O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY and O_NOFOLLOW.
+   */
+  open(flags: number): FileDescriptionImpl;
+
+  /** Creates a regular file `name` in this directory. `mode` contains only permission bits. */
+  create(name: string, mode: number, owner: Owner): Inode;
+
+  /** Creates the directory `name` in this directory. */
+  mkdir(name: string, mode: number, owner: Owner): Inode;
+
+  /** Creates a special file `name`; `mode` includes its S_IFMT type and `rdev` its device number. */
+  mknod(name: string, mode: number, rdev: number, owner: Owner): Inode;
+
+  /** Creates the symbolic link `name` pointing to `target`. */
+  symlink(name: string, target: string, owner: Owner): Inode;
+
+  /** Adds the name `name` for the non-directory `target` of the same file system. */
+  link(name: string, target: Inode): void;
+
+  /** Removes the name `name` of a non-directory. */
+  unlink(name: string): void;
+
+  /** Removes the empty directory `name`. */
+  rmdir(name: string): void;
+
+  /**
+   * Moves the entry `oldName` of this directory to `newName` in `newParent`
+   * (same file system), replacing what was there. `flags` are RENAME_*
+   * flags, already validated. The VFS has checked the type rules (EISDIR,
+   * ENOTDIR, EINVAL for a move into a descendant), so the file system checks
+   * ENOTEMPTY and RENAME_NOREPLACE itself.
+   */
+  rename(oldName: string, newParent: Inode, newName: string, flags: number): void;
+
+  /** Changes attributes; also updates ctime. */
+  setattr(attr: SetAttr): void;
+}
+
+/**
+ * The file-specific half of an open file: what a FileDescription calls to
+ * do I/O. The FileDescription owns the offset, the status flags and the
+ * access mode checks.
+ */
+export interface FileDescriptionImpl {
+  /**
+   * True for files with a position (regular files, directories, memory
+   * devices). False for streams (pipes, terminals, sockets): their offsets
+   * are ignored, pread and pwrite fail with ESPIPE, and so does lseek unless
+   * `seek` is defined.
+   */
+  readonly seekable: boolean;
+
+  /** Host descriptor that backs this file, if any (for mmap and for passing on). */
+  readonly hostFd?: number;
+
+  /** Reads up to dst.length bytes at `offset` and returns the count, 0 at end of file. */
+  read(dst: Uint8Array, offset: number): number;
+
+  /** Writes `src` at `offset` and returns the count written. */
+  write(src: Uint8Array, offset: number): number;
+
+  /** Returns the attributes of the open file. */
+  stat(): Stat;
+
+  /**
+   * Lists directory entries from `cursor` on, with "." and ".." left out
+   * (the FileDescription adds them). Cursor 0 is the first entry. Only
+   * directories define this.
+   */
+  readdir?(cursor: number, emit: DirentEmitter): void;
+
+  /** Sets the size of a regular file. */
+  truncate?(size: number): void;
+
+  /**
+   * Returns the first offset at or after `offset` that holds data (SEEK_DATA)
+   * or is in a hole (SEEK_HOLE), or throws ENXIO when there is none. Without
+   * this method, the whole file counts as data.
+   */
+  seekHole?(offset: number, whence: number): number;
+
+  /** Replaces lseek for files whose offset rules are their own, such as devices. */
+  seek?(current: number, offset: number, whence: number): number;
+
+  /** Frees what the open file holds; called once, when the last reference goes. */
+  release(): void;
+}
