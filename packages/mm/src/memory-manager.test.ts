@@ -571,3 +571,38 @@ describe("MemoryManager", () => {
     });
   });
 });
+
+describe("MemoryManager spurious faults", () => {
+  let fx: Fixture;
+
+  beforeEach(() => {
+    fx = makeFixture();
+  });
+
+  afterEach(() => {
+    fx.close();
+  });
+
+  it("treats a read fault on a copy-on-write page as a write", () => {
+    const a = anon(fx.mm, PAGE);
+    fx.mm.copyOut(a, Uint8Array.of(1));
+    const child = fx.fork();
+    const shared = child.as.page(a)?.offset;
+    expect(child.mm.handleFault(a, PROT_READ)).toEqual({ ok: true });
+    expect(child.as.page(a)?.offset).not.toBe(shared);
+    expect(child.as.page(a)?.prot).toBe(RW);
+  });
+
+  it("reinstalls a page the host lost", () => {
+    const a = anon(fx.mm, PAGE, { prot: PROT_READ });
+    fx.mm.handleFault(a, PROT_READ);
+    fx.as.unmap(a, PAGE);
+    expect(fx.mm.handleFault(a, PROT_READ)).toEqual({ ok: true });
+    expect(fx.as.page(a)?.prot).toBe(PROT_READ);
+  });
+
+  it("ignores brk before setBrkBase", () => {
+    expect(fx.mm.brk(0x555555560000)).toBe(0);
+    expect(fx.mm.vmas()).toEqual([]);
+  });
+});

@@ -307,7 +307,7 @@ export class MemoryManager {
     const end = start + size;
 
     let mappable: Mappable | null = file ?? null;
-    let name = request.name ?? null;
+    const name = request.name ?? null;
     if (shared && anonymous) {
       mappable = new SharedAnonymousMemory(this.allocator, size);
     }
@@ -315,7 +315,6 @@ export class MemoryManager {
     mappable?.addMapping?.();
     this.vmaSet.insert(vma);
     this.vmaSet.mergeAround(start, end);
-    name = null;
 
     if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0 && prot !== 0) {
       // Like Linux, MAP_POPULATE writes only private writable mappings and ignores failures.
@@ -517,7 +516,7 @@ export class MemoryManager {
    */
   brk(addr: number): number {
     this.checkLive();
-    if (!isUnsignedInteger(addr) || addr < this.brkStart || addr > this.userEnd) {
+    if (!isUnsignedInteger(addr) || this.brkStart < this.userStart || addr < this.brkStart || addr > this.userEnd) {
       return this.brkCurrent;
     }
     const newTop = pageAlignUp(addr);
@@ -589,7 +588,20 @@ export class MemoryManager {
     if (!isUnsignedInteger(addr) || !isUnsignedInteger(access)) {
       return { ok: false, signo: SIGSEGV, code: SEGV_MAPERR };
     }
-    switch (this.fault(addr, access & PROT_ALL)) {
+    let accessType = access & PROT_ALL;
+    const pma = this.pmaSet.find(addr);
+    if (pma !== undefined && allows(pma.prot, accessType)) {
+      // The installed page already allows the reported access, so either the
+      // platform could not tell a write from a read, or its mapping is stale.
+      const vma = this.vmaSet.find(addr);
+      if (pma.needCOW && vma !== undefined && (vma.prot & PROT_WRITE) !== 0) {
+        accessType |= PROT_WRITE;
+      } else {
+        this.pmaSet.reinstall(pma);
+        return { ok: true };
+      }
+    }
+    switch (this.fault(addr, accessType)) {
       case FaultCode.Ok:
         return { ok: true };
       case FaultCode.MapError:

@@ -132,6 +132,11 @@ export class PmaSet {
     this.allocator.decRef(oldOffset, pma.end - pma.start);
   }
 
+  /** Maps `pma` into the address space again, for a host mapping that went stale. */
+  reinstall(pma: Pma): void {
+    this.addressSpace.mapFile(pma.start, pma.end - pma.start, pma.offset, pma.prot);
+  }
+
   /** Removes every pma inside [start, end): unmaps them and drops their page references. */
   remove(start: number, end: number): void {
     const removed = this.take(start, end);
