@@ -3,3 +3,4 @@ export * from "./errno";
 export * from "./signals";
 export * from "./flags";
 export * from "./syscalls";
+export * from "./structs";

@@ -1,0 +1,12 @@
+export type { StructLayout } from "./layout";
+export * from "./time";
+export * from "./utsname";
+export * from "./resource";
+export * from "./terminal";
+export * from "./poll";
+export * from "./stat";
+export * from "./statx";
+export * from "./dirent";
+export * from "./iovec";
+export * from "./sigaction";
+export * from "./siginfo";
