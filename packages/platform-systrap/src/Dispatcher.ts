@@ -1,0 +1,91 @@
+import type { StubProcess } from "./StubProcess";
+
+/** One switch into the application that has not come back yet. */
+export interface PendingRun {
+  readonly process: StubProcess;
+  /** True once the stub has handed the slot back; cheap, called in a spin loop. */
+  trapped(): boolean;
+  /**
+   * Announces that the Sentry now sleeps on the wake socket for this run.
+   * Returns true if the run trapped meanwhile (then nothing is announced).
+   */
+  arm(): boolean;
+  /** Withdraws `arm` (the stub may still write one byte; that is harmless). */
+  disarm(): void;
+  /** Settles the run's promise; called once. */
+  complete(): void;
+}
+
+/**
+ * Waits for the traps of all running contexts of one platform.
+ *
+ * Policy: after each switch the Sentry spins for up to `spinMs`, checking
+ * every running context, and hands back as soon as any of them trapped. When
+ * none has, each running context is armed: its stub, on its next trap, writes
+ * a byte to its process's wake socket, which Node polls without blocking the
+ * event loop. The stub side spins STUB_SPIN_ITERATIONS pauses, then sleeps on
+ * the slot's futex. A busy application thus never waits for a sleeping side,
+ * and an idle one uses no CPU after the spins.
+ */
+export class Dispatcher {
+  private readonly running = new Set<PendingRun>();
+  private readonly armed = new Set<PendingRun>();
+
+  constructor(
+    /** How long the Sentry spins for a trap before it sleeps, in milliseconds. */
+    readonly spinMs: number,
+  ) {}
+
+  /** Adds a run that was just started, and spins for traps. */
+  start(run: PendingRun): void {
+    this.running.add(run);
+    this.spin();
+  }
+
+  /** Removes a run without completing it (its context is gone). */
+  forget(run: PendingRun): void {
+    if (this.armed.delete(run)) run.disarm();
+    this.running.delete(run);
+  }
+
+  /** Completes every run of `process` that has trapped; the wake socket calls this. */
+  collect(process?: StubProcess): number {
+    let done = 0;
+    for (const run of this.running) {
+      if (process !== undefined && run.process !== process) continue;
+      if (run.trapped()) {
+        this.finish(run);
+        done++;
+      }
+    }
+    return done;
+  }
+
+  /** Completes every run of a process that died; their `trapped` reports what happened. */
+  processDied(process: StubProcess): void {
+    for (const run of this.running) {
+      if (run.process === process) this.finish(run);
+    }
+  }
+
+  private spin(): void {
+    const deadline = performance.now() + this.spinMs;
+    for (;;) {
+      for (let i = 0; i < 64; i++) {
+        if (this.collect() > 0) return;
+      }
+      if (performance.now() >= deadline) break;
+    }
+    for (const run of this.running) {
+      if (this.armed.has(run)) continue;
+      if (run.arm()) this.finish(run);
+      else this.armed.add(run);
+    }
+  }
+
+  private finish(run: PendingRun): void {
+    if (this.armed.delete(run)) run.disarm();
+    this.running.delete(run);
+    run.complete();
+  }
+}

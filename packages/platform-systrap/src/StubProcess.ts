@@ -1,0 +1,232 @@
+import { Socket } from "node:net";
+import { ftruncateSync } from "node:fs";
+import { PlatformError } from "@sandbox/platform";
+import { ControlRegion } from "./ControlRegion";
+import { closeFd, dupAbove, futexWait, futexWake, mapShared, memfdCreate, reap, socketPair, spawn, type SharedMapping } from "./host.native";
+import { Layout } from "./stub/image.generated";
+
+/** How long the Sentry spins on an executor request before it sleeps on the futex. */
+const REQUEST_SPIN_MS = 0.05;
+/** A stub that takes longer than this to start or to answer a request is killed. */
+const STUB_TIMEOUT_MS = 10_000;
+/** Slices of a futex sleep, so that a stub that died is noticed. */
+const FUTEX_SLICE_NS = 20_000_000;
+
+const EXIT_REASONS: Record<number, string> = {
+  [Layout.EXIT_SETUP_FAILED]: "its set-up failed",
+  [Layout.EXIT_ORPHAN]: "its parent is not this process",
+  [Layout.EXIT_BAD_STACK]: "a handler ran off its signal stack",
+  [Layout.EXIT_FILTER_FAILED]: "installing its seccomp filter failed",
+};
+
+/** Describes a wait status for a message. */
+export function describeWaitStatus(status: number): string {
+  const signal = status & 0x7f;
+  if (signal === 0) {
+    const code = (status >> 8) & 0xff;
+    return `exited with status ${code}${EXIT_REASONS[code] ? ` (${EXIT_REASONS[code]})` : ""}`;
+  }
+  return `was killed by signal ${signal}`;
+}
+
+/** Files a new stub process is started with. */
+export interface StubFiles {
+  /** Path of the stub executable, e.g. /proc/self/fd/N of a memfd holding it. */
+  readonly executable: string;
+  /** Descriptor of the sandbox's memory file. */
+  readonly memoryFd: number;
+}
+
+/**
+ * One stub process: the host side of one address space. Its first thread is
+ * the executor, which maps, unmaps and protects ranges of the memory file and
+ * starts stub threads when asked through the control region's header; every
+ * other thread runs one application thread at a time through a slot.
+ */
+export class StubProcess {
+  readonly pid: number;
+  readonly control: ControlRegion;
+  /** Host thread id of the stub thread of each slot created so far. */
+  readonly tids: number[] = [];
+  /** Called when the stub writes to its wake socket (some slot may have trapped). */
+  onWake: () => void = () => {};
+  /** Called once when the stub process is found dead or is killed. */
+  onDeath: () => void = () => {};
+  /** Why the process is gone; null while it runs. */
+  deathReason: string | null = null;
+
+  private readonly mapping: SharedMapping;
+  private readonly controlFd: number;
+  private readonly socket: Socket;
+  private readonly freeSlots: number[] = [];
+  private seq = 0;
+  private armed = 0;
+
+  constructor(files: StubFiles) {
+    this.controlFd = memfdCreate("systrap-control");
+    let mapping: SharedMapping | null = null;
+    let fds: [number, number] | null = null;
+    let memoryFd = -1;
+    try {
+      ftruncateSync(this.controlFd, Layout.CONTROL_SIZE);
+      mapping = mapShared(this.controlFd, Layout.CONTROL_SIZE);
+      this.control = new ControlRegion(mapping.buffer, mapping.address);
+      this.control.set64(Layout.HDR_SENTRY_PID, BigInt(process.pid));
+
+      fds = socketPair();
+      // posix_spawn's dup2 actions run in order: no source may be a later target.
+      memoryFd = dupAbove(files.memoryFd, Layout.FIRST_FREE_FD);
+      this.pid = spawn(files.executable, ["systrap-stub"], [
+        [memoryFd, Layout.MEMORY_FD],
+        [this.controlFd, Layout.CONTROL_FD],
+        [fds[1], Layout.WAKE_FD],
+      ]);
+    } catch (err) {
+      mapping?.unmap();
+      closeFd(this.controlFd);
+      if (fds) fds.forEach(closeFd);
+      throw err instanceof PlatformError ? err : new PlatformError(`cannot start a systrap stub: ${(err as Error).message}`);
+    } finally {
+      if (memoryFd >= 0) closeFd(memoryFd);
+    }
+    this.mapping = mapping;
+    closeFd(fds[1]);
+
+    this.socket = new Socket({ fd: fds[0], readable: true, writable: false });
+    this.socket.unref();
+    this.socket.on("data", () => this.onWake());
+    this.socket.on("error", () => this.kill("its wake socket failed"));
+    this.socket.on("close", () => this.kill(null));
+
+    try {
+      this.waitReady();
+    } catch (err) {
+      this.kill("it did not start");
+      throw err;
+    }
+  }
+
+  /** True once the process is gone (or killed); nothing may be asked of it then. */
+  get dead(): boolean {
+    return this.deathReason !== null;
+  }
+
+  /** Whether mseal sealed the stub's code and control region (false where the kernel lacks it). */
+  get sealed(): boolean {
+    return this.control.get64(Layout.HDR_SEAL_TEXT) === 0n && this.control.get64(Layout.HDR_SEAL_CONTROL) === 0n;
+  }
+
+  private waitReady(): void {
+    const deadline = performance.now() + STUB_TIMEOUT_MS;
+    const readyAddress = this.control.address + Layout.HDR_READY;
+    while (this.control.load(Layout.HDR_READY) !== Layout.READY_MAGIC) {
+      const status = reap(this.pid, false);
+      if (status !== null) {
+        this.deathReason = `the stub ${describeWaitStatus(status)}`;
+        throw new PlatformError(`systrap stub ${this.pid} ${describeWaitStatus(status)} while starting`);
+      }
+      if (performance.now() > deadline) throw new PlatformError(`systrap stub ${this.pid} did not start in time`);
+      futexWait(readyAddress, 0, FUTEX_SLICE_NS);
+    }
+  }
+
+  /**
+   * Has the executor run operation `op` with up to four arguments, waits for
+   * it and returns its result (negative errno on failure). Synchronous: the
+   * executor answers in microseconds. A stub that does not answer within
+   * STUB_TIMEOUT_MS is killed, and so is one found dead; both return -ESRCH.
+   */
+  request(op: number, arg0: number, arg1: number, arg2: number, arg3: number): { result: bigint; result2: bigint } {
+    const ESRCH = 3n;
+    if (this.dead) return { result: -ESRCH, result2: 0n };
+    const c = this.control;
+    const seq = (this.seq = (this.seq + 1) | 0);
+
+    c.store(Layout.HDR_OP, op);
+    c.set64(Layout.HDR_ARG0, BigInt(arg0));
+    c.set64(Layout.HDR_ARG1, BigInt(arg1));
+    c.set64(Layout.HDR_ARG2, BigInt(arg2));
+    c.set64(Layout.HDR_ARG3, BigInt(arg3));
+    c.exchange(Layout.HDR_REQ_SEQ, seq);
+    if (c.load(Layout.HDR_EXEC_SLEEPING) !== 0) futexWake(c.address + Layout.HDR_REQ_SEQ, 1);
+
+    const start = performance.now();
+    while (c.load(Layout.HDR_DONE_SEQ) !== seq) {
+      const now = performance.now();
+      if (now - start < REQUEST_SPIN_MS) continue;
+      if (now - start > STUB_TIMEOUT_MS) {
+        this.kill("its executor did not answer");
+        return { result: -ESRCH, result2: 0n };
+      }
+      c.exchange(Layout.HDR_SENTRY_WAITING, 1);
+      const done = c.load(Layout.HDR_DONE_SEQ);
+      if (done === seq) break;
+      futexWait(c.address + Layout.HDR_DONE_SEQ, done, FUTEX_SLICE_NS);
+      const status = reap(this.pid, false);
+      if (status !== null) {
+        this.kill(`the stub ${describeWaitStatus(status)}`, true);
+        return { result: -ESRCH, result2: 0n };
+      }
+    }
+    c.store(Layout.HDR_SENTRY_WAITING, 0);
+    return { result: c.get64(Layout.HDR_RESULT), result2: c.get64(Layout.HDR_RESULT2) };
+  }
+
+  /**
+   * Returns a slot whose stub thread waits for work: a free one, or one of a
+   * thread started for it now. Returns -1 if none can be had (the process
+   * has MAX_THREADS threads, or is dead).
+   */
+  acquireSlot(): number {
+    const free = this.freeSlots.pop();
+    if (free !== undefined) return free;
+    const expected = this.tids.length;
+    if (this.dead || expected >= Layout.MAX_THREADS) return -1;
+
+    const { result, result2 } = this.request(Layout.OP_CLONE, 0, 0, 0, 0);
+    // The executor counts threads itself; if the application forged clone
+    // requests, its count is ahead of ours and this process is not to be trusted.
+    if (result <= 0n || result2 !== BigInt(expected)) {
+      if (!this.dead) this.kill(result <= 0n ? `starting a stub thread failed (${result})` : "its thread count is off");
+      return -1;
+    }
+    this.tids.push(Number(result));
+    return expected;
+  }
+
+  /** Gives a slot back; its thread stays parked in the stub for the next context. */
+  releaseSlot(index: number): void {
+    if (!this.dead) this.freeSlots.push(index);
+  }
+
+  /** Keeps Node's event loop alive while some context waits on the wake socket. */
+  arm(): void {
+    if (this.armed++ === 0 && !this.dead) this.socket.ref();
+  }
+
+  /** Undoes one `arm`. */
+  disarm(): void {
+    if (--this.armed === 0 && !this.dead) this.socket.unref();
+  }
+
+  /**
+   * Kills the process with SIGKILL, reaps it and frees its resources.
+   * `reason` is recorded for the contexts that were running in it; null
+   * means it died on its own. Idempotent.
+   */
+  kill(reason: string | null, reaped = false): void {
+    if (this.dead) return;
+    let status: number | null = null;
+    try {
+      process.kill(this.pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+    if (!reaped) status = reap(this.pid, true);
+    this.deathReason = reason ?? (status !== null ? `the stub ${describeWaitStatus(status)}` : "the stub died");
+    this.socket.destroy();
+    this.mapping.unmap();
+    closeFd(this.controlFd);
+    this.onDeath();
+  }
+}

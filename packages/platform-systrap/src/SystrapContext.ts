@@ -1,0 +1,178 @@
+import { Registers, USER_REGS_SIZE } from "@sandbox/abi";
+import type { AddressSpace, Context, Trap } from "@sandbox/platform";
+import { ControlRegion } from "./ControlRegion";
+import { decodeTrap, LOST_TRAP } from "./decodeTrap";
+import type { Dispatcher, PendingRun } from "./Dispatcher";
+import { futexWake, tgkill } from "./host.native";
+import type { StubProcess } from "./StubProcess";
+import { Layout } from "./stub/image.generated";
+import { SystrapAddressSpace } from "./SystrapAddressSpace";
+
+const SIGUSR2 = 12;
+const INTERRUPT_TRAP: Trap = Object.freeze({ kind: "interrupt" });
+
+/** Where a context's FPU state currently lives: a slot of a stub process. */
+interface FpHome {
+  readonly process: StubProcess;
+  readonly slot: number;
+}
+
+/**
+ * One application thread under systrap. In each address space it runs in,
+ * the context owns one slot (and so one stub thread) for as long as it
+ * lives; several contexts run at once on their own slots.
+ *
+ * Registers are copied into the slot before each switch and back after each
+ * trap. The FPU/XSAVE state stays in the slot it was saved to, and is copied
+ * only when the Sentry reads `fpState` or the context moves to another
+ * address space.
+ */
+export class SystrapContext implements Context {
+  readonly regs = new Registers();
+
+  private readonly slots = new Map<StubProcess, number>();
+  private readonly fp = new Uint8Array(Layout.SLOT_FPU_CAPACITY);
+  private fpSize = 0;
+  private fpHome: FpHome | null = null;
+  /** `fp` holds the current state (read by the Sentry, maybe changed). */
+  private fpLoaded = false;
+  private run: PendingRun | null = null;
+  private interruptPending = false;
+  private released = false;
+
+  constructor(private readonly dispatcher: Dispatcher) {}
+
+  /**
+   * The thread's FPU and extended state in the XSAVE layout the kernel puts
+   * in signal frames (legacy FXSAVE area, then the XSAVE header and
+   * components); empty for a context that never ran, which starts with the
+   * initial FPU state. Read and change it between switches only.
+   */
+  get fpState(): Uint8Array {
+    this.loadFp();
+    return this.fp.subarray(0, this.fpSize);
+  }
+
+  switchTo(as: AddressSpace): Promise<Trap> {
+    if (this.released) return Promise.reject(new Error("switchTo on a released context"));
+    if (this.run) return Promise.reject(new Error("switchTo on a context that is already running"));
+    if (!(as instanceof SystrapAddressSpace)) {
+      return Promise.reject(new TypeError("systrap contexts run only in systrap address spaces"));
+    }
+    if (this.interruptPending) {
+      this.interruptPending = false;
+      return Promise.resolve(INTERRUPT_TRAP);
+    }
+
+    const process = as.process;
+    let index = this.slots.get(process);
+    if (index === undefined) {
+      for (const old of this.slots.keys()) if (old.dead) this.slots.delete(old);
+      index = process.acquireSlot();
+      if (index < 0) return Promise.resolve(LOST_TRAP);
+      this.slots.set(process, index);
+    }
+    if (process.dead) return Promise.resolve(LOST_TRAP);
+
+    const c = process.control;
+    const slot = ControlRegion.slotOffset(index);
+    c.bytes.set(this.regs.bytes, slot + Layout.SLOT_REGS);
+    this.placeFp(process, slot);
+    c.store(slot + Layout.SLOT_SENTRY_WAITING, 0);
+
+    return new Promise<Trap>((resolve) => {
+      const run: PendingRun = {
+        process,
+        trapped: () => process.dead || c.load(slot + Layout.SLOT_STATE) === Layout.STATE_TRAPPED,
+        arm: () => {
+          if (process.dead) return true;
+          c.exchange(slot + Layout.SLOT_SENTRY_WAITING, 1);
+          if (c.load(slot + Layout.SLOT_STATE) === Layout.STATE_TRAPPED) {
+            c.store(slot + Layout.SLOT_SENTRY_WAITING, 0);
+            return true;
+          }
+          process.arm();
+          return false;
+        },
+        disarm: () => {
+          process.disarm();
+          if (!process.dead) c.store(slot + Layout.SLOT_SENTRY_WAITING, 0);
+        },
+        complete: () => {
+          this.run = null;
+          resolve(this.finishRun(process, slot));
+        },
+      };
+      this.run = run;
+
+      c.exchange(slot + Layout.SLOT_STATE, Layout.STATE_RUN);
+      if (c.load(slot + Layout.SLOT_STUB_SLEEPING) !== 0) futexWake(c.address + slot + Layout.SLOT_STATE, 1);
+      this.dispatcher.start(run);
+    });
+  }
+
+  interrupt(): void {
+    const run = this.run;
+    if (!run) {
+      this.interruptPending = true;
+      return;
+    }
+    const index = this.slots.get(run.process);
+    if (index === undefined || run.process.dead) return;
+    // A signal that lands while the thread is already in the stub stays
+    // pending and interrupts the next switch instead, as the interface allows.
+    tgkill(run.process.pid, run.process.tids[index], SIGUSR2);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.run) {
+      this.dispatcher.forget(this.run);
+      this.run = null;
+      // The slot's thread still runs application code; its process keeps the
+      // slot until the address space goes.
+      return;
+    }
+    for (const [process, index] of this.slots) process.releaseSlot(index);
+    this.slots.clear();
+    this.fpHome = null;
+  }
+
+  private finishRun(process: StubProcess, slot: number): Trap {
+    if (process.dead) return LOST_TRAP;
+    const c = process.control;
+    this.regs.bytes.set(c.bytes.subarray(slot + Layout.SLOT_REGS, slot + Layout.SLOT_REGS + USER_REGS_SIZE));
+    this.fpHome = { process, slot };
+    this.fpLoaded = false;
+    return decodeTrap(c, slot);
+  }
+
+  /** Copies the FPU state from its home slot into `fp`, once per trap. */
+  private loadFp(): void {
+    if (this.fpLoaded) return;
+    this.fpLoaded = true;
+    const home = this.fpHome;
+    if (!home || home.process.dead) {
+      this.fpSize = 0;
+      return;
+    }
+    const c = home.process.control;
+    const size = c.load(home.slot + Layout.SLOT_FPU_SIZE) >>> 0;
+    this.fpSize = size <= Layout.SLOT_FPU_CAPACITY ? size : 0;
+    this.fp.set(c.bytes.subarray(home.slot + Layout.SLOT_FPU, home.slot + Layout.SLOT_FPU + this.fpSize));
+  }
+
+  /** Puts the FPU state into `slot` unless it is there already. */
+  private placeFp(process: StubProcess, slot: number): void {
+    const home = this.fpHome;
+    const c = process.control;
+    if (home && home.process === process && home.slot === slot && !this.fpLoaded) return;
+    if (home && !this.fpLoaded) this.loadFp();
+    const size = this.fpHome ? this.fpSize : 0;
+    c.bytes.set(this.fp.subarray(0, size), slot + Layout.SLOT_FPU);
+    c.store(slot + Layout.SLOT_FPU_SIZE, size);
+    this.fpHome = { process, slot };
+    this.fpLoaded = false;
+  }
+}

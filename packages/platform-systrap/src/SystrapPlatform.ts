@@ -1,0 +1,95 @@
+import { writeSync } from "node:fs";
+import {
+  type AddressRange,
+  type AddressSpace,
+  type Context,
+  type Platform,
+  type PlatformOptions,
+  PlatformError,
+} from "@sandbox/platform";
+import { Dispatcher } from "./Dispatcher";
+import { closeFd, memfdCreate } from "./host.native";
+import { StubProcess } from "./StubProcess";
+import { STUB_ELF_BASE64, Layout } from "./stub/image.generated";
+import { SystrapAddressSpace } from "./SystrapAddressSpace";
+import { SystrapContext } from "./SystrapContext";
+
+/** Lowest address an application may map (the kernel's default mmap_min_addr). */
+const USER_START = 0x10000;
+
+/**
+ * How long the Sentry spins for a trap before it sleeps on the wake
+ * sockets, in milliseconds. See README.md ("Waiting") for the measurements
+ * behind it.
+ */
+export const DEFAULT_SPIN_MS = 0.02;
+
+/** Options of the systrap platform. */
+export interface SystrapOptions extends PlatformOptions {
+  /** Overrides DEFAULT_SPIN_MS (0 makes the Sentry sleep at once). */
+  readonly spinMs?: number;
+}
+
+/**
+ * The systrap platform: application threads run in stub processes whose
+ * seccomp filter turns every system call into SIGSYS; the stub's handler
+ * passes the thread's state to the Sentry through shared memory and resumes
+ * with what the Sentry wrote back. See README.md for the design.
+ */
+export class SystrapPlatform implements Platform {
+  readonly name = "systrap";
+  readonly userRange: AddressRange = { start: USER_START, end: Layout.STUB_BASE };
+  readonly reservedRanges: readonly AddressRange[] = [{ start: Layout.STUB_BASE, end: Layout.TASK_TOP }];
+
+  private readonly dispatcher: Dispatcher;
+  private readonly processes = new Set<StubProcess>();
+  private readonly memoryFd: number;
+  private readonly executableFd: number;
+  private closed = false;
+
+  constructor(options: SystrapOptions) {
+    if (process.platform !== "linux" || process.arch !== "x64") {
+      throw new PlatformError(`systrap needs Linux on x86-64, not ${process.platform} on ${process.arch}`);
+    }
+    const spinMs = options.spinMs ?? DEFAULT_SPIN_MS;
+    if (!(spinMs >= 0 && spinMs <= 1000)) throw new RangeError(`spinMs ${spinMs} is not between 0 and 1000`);
+    if (!Number.isInteger(options.memoryFile.fd) || options.memoryFile.fd < 0) {
+      throw new RangeError(`memory file descriptor ${options.memoryFile.fd} is not valid`);
+    }
+    this.memoryFd = options.memoryFile.fd;
+    this.dispatcher = new Dispatcher(spinMs);
+
+    this.executableFd = memfdCreate("systrap-stub");
+    try {
+      const image = Buffer.from(STUB_ELF_BASE64, "base64");
+      for (let done = 0; done < image.length; ) done += writeSync(this.executableFd, image, done);
+    } catch (err) {
+      closeFd(this.executableFd);
+      throw err;
+    }
+  }
+
+  newAddressSpace(): AddressSpace {
+    if (this.closed) throw new PlatformError("the systrap platform is closed");
+    const stub = new StubProcess({ executable: `/proc/self/fd/${this.executableFd}`, memoryFd: this.memoryFd });
+    this.processes.add(stub);
+    stub.onWake = () => this.dispatcher.collect(stub);
+    stub.onDeath = () => {
+      this.processes.delete(stub);
+      this.dispatcher.processDied(stub);
+    };
+    return new SystrapAddressSpace(stub, this.userRange);
+  }
+
+  newContext(): Context {
+    if (this.closed) throw new PlatformError("the systrap platform is closed");
+    return new SystrapContext(this.dispatcher);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const stub of [...this.processes]) stub.kill("the platform was closed");
+    closeFd(this.executableFd);
+  }
+}
