@@ -183,6 +183,9 @@ export class TmpDirectory extends TmpInode {
   }
 
   private add<T extends TmpInode>(name: string, inode: T): T {
+    if (this.nlink === 0) {
+      throw new SyscallError(Errno.ENOENT, "directory was removed");
+    }
     if (this.entries.has(name)) {
       throw new SyscallError(Errno.EEXIST);
     }
