@@ -39,3 +39,13 @@ export function isUnsignedInteger(value: number): boolean {
 export function overlaps(aStart: number, aEnd: number, bStart: number, bEnd: number): boolean {
   return aStart < bEnd && bStart < aEnd;
 }
+
+/** Reports whether [start, end) shares at least one byte with any of `ranges`. */
+export function overlapsAny(ranges: readonly Range[], start: number, end: number): boolean {
+  for (const range of ranges) {
+    if (overlaps(start, end, range.start, range.end)) {
+      return true;
+    }
+  }
+  return false;
+}

@@ -1,6 +1,6 @@
 import { Errno, SyscallError } from "@sandbox/abi";
 import type { AddressRange, AddressSpace } from "@sandbox/platform";
-import { alignDown, isPageAligned, isUnsignedInteger, overlaps, pageAlignDown, pageAlignUp } from "./address";
+import { isPageAligned, isUnsignedInteger, overlaps, overlapsAny, pageAlignDown, pageAlignUp } from "./address";
 import {
   BUS_ADRERR,
   MADV_COLD,
@@ -41,7 +41,6 @@ import {
   MREMAP_MAYMOVE,
   PAGE_SIZE,
   PROT_ALL,
-  PROT_EXEC,
   PROT_GROWSDOWN,
   PROT_GROWSUP,
   PROT_READ,
@@ -52,13 +51,14 @@ import {
   SIGBUS,
   SIGSEGV,
 } from "./flags";
+import { FaultCode, FaultHandler, allows, effectiveProt } from "./fault-handler";
 import type { Mappable } from "./mappable";
 import type { MemoryFile } from "./memory-file";
 import type { PageAllocator } from "./page-allocator";
 import { PmaSet } from "./pma-set";
 import { SharedAnonymousMemory } from "./shared-anonymous-memory";
 import { Vma, type VmaInfo } from "./vma";
-import { STACK_GUARD_GAP, VmaSet } from "./vma-set";
+import { VmaSet } from "./vma-set";
 
 /** Options of a MemoryManager. */
 export interface MemoryManagerOptions {
@@ -109,23 +109,6 @@ export type FaultResult =
   | { readonly ok: true }
   | { readonly ok: false; readonly signo: number; readonly code: number };
 
-/** How a fault ended inside mm; 0 means it was served. */
-const enum FaultCode {
-  Ok = 0,
-  MapError = 1,
-  AccessError = 2,
-  BusError = 3,
-}
-
-/**
- * Bytes around a faulting address that one fault fills when no data is
- * copied: fresh anonymous pages and pages of shared objects. Untouched pages
- * of the sparse memory file cost no host memory, so a large region only
- * saves faults.
- */
-const MAP_AROUND = 2 << 20;
-/** Bytes around a faulting address that one fault copies: file data and copy-on-write breaks. */
-const COPY_AROUND = 64 << 10;
 /** Distance below the end of userRange of the default mmap base (Linux's minimum gap). */
 const DEFAULT_MMAP_GAP = 128 << 20;
 /** Default RLIMIT_STACK. */
@@ -184,7 +167,7 @@ export class MemoryManager {
   private readonly reserved: readonly AddressRange[];
   private readonly vmaSet = new VmaSet();
   private readonly pmaSet: PmaSet;
-  private readonly scratch = new Uint8Array(COPY_AROUND);
+  private readonly faults: FaultHandler;
   private brkStart = 0;
   private brkCurrent = 0;
   private released = false;
@@ -216,6 +199,7 @@ export class MemoryManager {
     this.userEnd = userRange.end;
     this.reserved = [...options.reservedRanges].sort((a, b) => a.start - b.start);
     this.pmaSet = new PmaSet(this.addressSpace, this.allocator);
+    this.faults = new FaultHandler(this.vmaSet, this.pmaSet, this.allocator, this.memoryFile, this.userStart, this.reserved, this);
     this.mmapBase = options.mmapBase ?? pageAlignDown(Math.max(this.userStart, this.userEnd - DEFAULT_MMAP_GAP));
     this.stackLimit = options.stackLimit ?? DEFAULT_STACK_LIMIT;
   }
@@ -318,7 +302,7 @@ export class MemoryManager {
 
     if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0 && prot !== 0) {
       // Like Linux, MAP_POPULATE writes only private writable mappings and ignores failures.
-      this.populate(start, end, !shared && (prot & PROT_WRITE) !== 0 ? PROT_WRITE : PROT_READ);
+      this.faults.populate(start, end, !shared && (prot & PROT_WRITE) !== 0 ? PROT_WRITE : PROT_READ);
     }
     return start;
   }
@@ -601,7 +585,7 @@ export class MemoryManager {
         return { ok: true };
       }
     }
-    switch (this.fault(addr, accessType)) {
+    switch (this.faults.fault(addr, accessType)) {
       case FaultCode.Ok:
         return { ok: true };
       case FaultCode.MapError:
@@ -742,177 +726,6 @@ export class MemoryManager {
     this.released = true;
   }
 
-  // Faults.
-
-  /** Makes the page at `addr` accessible for `access`, installing a region around it. */
-  private fault(addr: number, access: number): FaultCode {
-    let vma = this.vmaSet.find(addr);
-    if (vma === undefined) {
-      vma = this.growStack(addr);
-      if (vma === undefined) {
-        return FaultCode.MapError;
-      }
-    }
-    if ((access & ~effectiveProt(vma.prot)) !== 0) {
-      return FaultCode.AccessError;
-    }
-
-    const page = pageAlignDown(addr);
-    const write = (access & PROT_WRITE) !== 0;
-    const pma = this.pmaSet.find(page);
-    if (pma !== undefined) {
-      if (write && pma.needCOW) {
-        this.breakCopyOnWrite(vma, page);
-      }
-      return FaultCode.Ok;
-    }
-
-    if (vma.mappable === null) {
-      const [start, end] = aroundIn(vma, page, MAP_AROUND);
-      const holes = this.pmaSet.holes(start, end);
-      for (let i = 0; i < holes.length; i += 2) {
-        const offset = this.allocator.allocate(holes[i + 1] - holes[i]);
-        this.pmaSet.install(holes[i], holes[i + 1], offset, vma.prot, true, false);
-      }
-      return FaultCode.Ok;
-    }
-    if (vma.shared || (!write && vma.mappable.translate !== undefined)) {
-      const [start, end] = aroundIn(vma, page, MAP_AROUND);
-      this.mapTranslated(vma, this.pmaSet.holes(start, end), write);
-    } else {
-      const [start, end] = aroundIn(vma, page, COPY_AROUND);
-      this.copyFromFile(vma, this.pmaSet.holes(start, end));
-    }
-    return this.pmaSet.find(page) === undefined ? FaultCode.BusError : FaultCode.Ok;
-  }
-
-  /** Installs the object's own pages in `holes` ([start, end) pairs), stopping at the end of the object. */
-  private mapTranslated(vma: Vma, holes: readonly number[], write: boolean): void {
-    const mappable = vma.mappable as Mappable;
-    const translate = mappable.translate as NonNullable<Mappable["translate"]>;
-    const isPrivate = !vma.shared;
-    for (let i = 0; i < holes.length; i += 2) {
-      const holeStart = holes[i];
-      const holeEnd = holes[i + 1];
-      const ranges = translate.call(mappable, vma.offsetOf(holeStart), holeEnd - holeStart, write);
-      let cursor = holeStart;
-      for (const range of ranges) {
-        if (
-          !isUnsignedInteger(range.memfdOffset) ||
-          !isPageAligned(range.memfdOffset) ||
-          !isUnsignedInteger(range.length) ||
-          !isPageAligned(range.length) ||
-          range.length === 0 ||
-          cursor + range.length > holeEnd
-        ) {
-          throw new Error(`Mappable.translate returned an invalid range ${range.memfdOffset}+${range.length}`);
-        }
-        this.allocator.incRef(range.memfdOffset, range.length);
-        this.pmaSet.install(cursor, cursor + range.length, range.memfdOffset, vma.prot, isPrivate, isPrivate);
-        cursor += range.length;
-      }
-      if (cursor < holeEnd) {
-        return;
-      }
-    }
-  }
-
-  /** Fills `holes` with private copies of the file's bytes, stopping at the end of the file. */
-  private copyFromFile(vma: Vma, holes: readonly number[]): void {
-    const mappable = vma.mappable as Mappable;
-    for (let i = 0; i < holes.length; i += 2) {
-      const holeStart = holes[i];
-      const holeEnd = holes[i + 1];
-      const buffer = this.scratch.subarray(0, holeEnd - holeStart);
-      const read = readFully(mappable, vma.offsetOf(holeStart), buffer);
-      if (read === 0) {
-        return;
-      }
-      const size = pageAlignUp(read);
-      const offset = this.allocator.allocate(size);
-      this.memoryFile.write(offset, buffer.subarray(0, read));
-      this.pmaSet.install(holeStart, holeStart + size, offset, vma.prot, true, false);
-      if (holeStart + size < holeEnd) {
-        return;
-      }
-    }
-  }
-
-  /**
-   * Gives the copy-on-write pages around `page` private copies, or takes
-   * them over without copying where no one else references them.
-   */
-  private breakCopyOnWrite(vma: Vma, page: number): void {
-    const [start, end] = aroundIn(vma, page, COPY_AROUND);
-    for (const pma of this.pmaSet.slice(start, end)) {
-      if (!pma.needCOW) {
-        continue;
-      }
-      const length = pma.end - pma.start;
-      if (this.allocator.isExclusive(pma.offset, length)) {
-        pma.needCOW = false;
-        this.pmaSet.protect(pma.start, pma.end, vma.prot);
-        continue;
-      }
-      const offset = this.allocator.allocate(length);
-      const buffer = this.scratch.subarray(0, length);
-      this.memoryFile.read(pma.offset, buffer);
-      this.memoryFile.write(offset, buffer);
-      this.pmaSet.replace(pma, offset, vma.prot);
-    }
-    this.pmaSet.mergeAround(start, end);
-  }
-
-  /**
-   * Extends the grows-down VMA just above `addr` down to it, as a stack
-   * grows on a fault below it, and returns it; undefined when there is no
-   * such VMA or the stack would exceed stackLimit or near the mapping below.
-   */
-  private growStack(addr: number): Vma | undefined {
-    const index = this.vmaSet.indexAfter(addr);
-    const vma = this.vmaSet.all[index];
-    if (vma === undefined || !vma.growsDown) {
-      return undefined;
-    }
-    const newStart = pageAlignDown(addr);
-    if (newStart < this.userStart || vma.end - newStart > this.stackLimit || this.overlapsReserved(newStart, vma.start)) {
-      return undefined;
-    }
-    const previous = this.vmaSet.all[index - 1];
-    if (previous !== undefined && !previous.growsDown && previous.prot !== 0 && newStart - previous.end < STACK_GUARD_GAP) {
-      return undefined;
-    }
-    if (vma.mappable !== null) {
-      const offset = vma.offset - (vma.start - newStart);
-      if (offset < 0) {
-        return undefined;
-      }
-      vma.offset = offset;
-    }
-    vma.start = newStart;
-    return vma;
-  }
-
-  /** Faults in [start, end) for `access`; returns the first failure, or Ok. */
-  private populate(start: number, end: number, access: number): FaultCode {
-    let cursor = start;
-    while (cursor < end) {
-      let pma = this.pmaSet.find(cursor);
-      if (pma === undefined || !allows(pma.prot, access)) {
-        const code = this.fault(cursor, access);
-        if (code !== FaultCode.Ok) {
-          return code;
-        }
-        pma = this.pmaSet.find(cursor);
-        if (pma === undefined) {
-          return FaultCode.BusError;
-        }
-      }
-      cursor = pma.end;
-    }
-    return FaultCode.Ok;
-  }
-
   /**
    * Calls `copy(memfdOffset, position, length)` for each piece of
    * [addr, addr+length) after faulting it in for `access`; throws EFAULT at
@@ -932,7 +745,7 @@ export class MemoryManager {
     while (cursor < end) {
       let pma = this.pmaSet.find(cursor);
       if (pma === undefined || !allows(pma.prot, access)) {
-        if (this.fault(cursor, access) !== FaultCode.Ok) {
+        if (this.faults.fault(cursor, access) !== FaultCode.Ok) {
           throw new SyscallError(Errno.EFAULT, `bad address ${hex(cursor)}`);
         }
         pma = this.pmaSet.find(cursor);
@@ -990,7 +803,7 @@ export class MemoryManager {
         if ((access & ~effectiveProt(vma.prot)) !== 0) {
           throw new SyscallError(Errno.EINVAL, "MADV_POPULATE on a mapping that forbids the access");
         }
-        const code = this.populate(start, end, access);
+        const code = this.faults.populate(start, end, access);
         if (code !== FaultCode.Ok) {
           throw new SyscallError(Errno.EFAULT, `cannot populate ${hex(start)}`);
         }
@@ -1091,12 +904,7 @@ export class MemoryManager {
   }
 
   private overlapsReserved(start: number, end: number): boolean {
-    for (const range of this.reserved) {
-      if (overlaps(start, end, range.start, range.end)) {
-        return true;
-      }
-    }
-    return false;
+    return overlapsAny(this.reserved, start, end);
   }
 
   private checkLive(): void {
@@ -1104,38 +912,6 @@ export class MemoryManager {
       throw new Error("the memory manager was released");
     }
   }
-}
-
-/** Returns the accesses x86 page tables allow for `prot`: write and execute imply read. */
-function effectiveProt(prot: number): number {
-  return (prot & (PROT_WRITE | PROT_EXEC)) !== 0 ? prot | PROT_READ : prot;
-}
-
-/** Reports whether installed protection `prot` allows `access` without a fault. */
-function allows(prot: number, access: number): boolean {
-  return (access & ~effectiveProt(prot)) === 0;
-}
-
-/** Returns the `size`-aligned window around `page`, clipped to `vma`, as [start, end]. */
-function aroundIn(vma: Vma, page: number, size: number): [number, number] {
-  const start = alignDown(page, size);
-  return [Math.max(start, vma.start), Math.min(start + size, vma.end)];
-}
-
-/** Reads from `mappable` at `offset` until `target` is full or the file ends; returns the bytes read. */
-function readFully(mappable: Mappable, offset: number, target: Uint8Array): number {
-  let done = 0;
-  while (done < target.length) {
-    const read = mappable.readAt(offset + done, target.subarray(done));
-    if (!Number.isSafeInteger(read) || read < 0 || read > target.length - done) {
-      throw new Error(`Mappable.readAt returned an invalid count ${read}`);
-    }
-    if (read === 0) {
-      break;
-    }
-    done += read;
-  }
-  return done;
 }
 
 /** Throws EINVAL unless every value is a non-negative safe integer. */
