@@ -7,7 +7,7 @@ import type { PmaSet } from "./pma-set";
 import type { Vma } from "./vma";
 import { STACK_GUARD_GAP, type VmaSet } from "./vma-set";
 
-/** How a fault ended inside mm; 0 means it was served. */
+/** The outcome of a fault inside mm: Ok (0) when it was served, else the kind of signal. */
 export enum FaultCode {
   Ok = 0,
   MapError = 1,
@@ -170,8 +170,9 @@ export class FaultHandler {
 
   /**
    * Extends the grows-down VMA just above `addr` down to it, as a stack
-   * grows on a fault below it, and returns it; undefined when there is no
-   * such VMA or the stack would exceed stackLimit or near the mapping below.
+   * grows on a fault below it, and returns that VMA. Returns undefined when
+   * there is no such VMA, or when the stack would exceed stackLimit or come
+   * within the guard gap of the mapping below.
    */
   private growStack(addr: number): Vma | undefined {
     const index = this.vmaSet.indexAfter(addr);

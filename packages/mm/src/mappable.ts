@@ -17,8 +17,8 @@ export interface Mappable {
 
   /**
    * Reads up to `target.length` bytes at byte offset `offset` into `target`
-   * and returns how many were read; fewer than requested only at the end of
-   * the file. mm reads a private file mapping's pages through this method.
+   * and returns how many were read, which is fewer only at the end of the
+   * file. mm copies a private file mapping's pages through this method.
    * Pages that lie wholly past the end of the file raise SIGBUS when touched.
    */
   readAt(offset: number, target: Uint8Array): number;

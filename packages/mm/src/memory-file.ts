@@ -15,8 +15,8 @@ export class MemoryFileError extends Error {
 
 /**
  * The memfd that backs all application memory of one sandbox. Offsets and
- * lengths are bytes; the file is sparse, so growing it costs no memory until
- * a page is written, and punching a hole gives the page back to the host.
+ * lengths are in bytes. The file is sparse, so growing it costs no memory
+ * until a page is written, and punching a hole gives the page back to the host.
  *
  * The descriptor is owned by this object and closed by `close()`; platforms
  * that map it borrow it and must not close it.

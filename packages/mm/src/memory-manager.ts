@@ -214,7 +214,7 @@ export class MemoryManager {
     return this.brkCurrent;
   }
 
-  /** Bytes of application memory installed in the address space (resident set, as mm sees it). */
+  /** Returns the bytes of application memory installed in the address space (mm's resident set size). */
   residentBytes(): number {
     let total = 0;
     for (const pma of this.pmaSet.all) {
@@ -295,7 +295,9 @@ export class MemoryManager {
     if (shared && anonymous) {
       mappable = new SharedAnonymousMemory(this.allocator, size);
     }
-    const vma = new Vma(start, end, prot, shared ? maxProt : PROT_ALL, shared, growsDown, mappable, mappable === null ? 0 : anonymous ? 0 : offset, name);
+    // Anonymous memory, shared or private, starts at offset 0 of its object.
+    const vmaOffset = anonymous ? 0 : offset;
+    const vma = new Vma(start, end, prot, effectiveMaxProt, shared, growsDown, mappable, vmaOffset, name);
     mappable?.addMapping?.();
     this.vmaSet.insert(vma);
     this.vmaSet.mergeAround(start, end);

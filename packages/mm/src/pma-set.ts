@@ -17,7 +17,7 @@ export class Pma {
     public offset: number,
     /** Protection installed in the address space. */
     public prot: number,
-    /** The pages belong to a MAP_PRIVATE VMA, so a write must never reach a page someone else sees. */
+    /** The pages belong to a MAP_PRIVATE VMA, so a write must never reach a page that another mapping can read. */
     public isPrivate: boolean,
     /** The pages may be shared with others, so a write fault must copy them first (write is not installed). */
     public needCOW: boolean,
@@ -170,8 +170,8 @@ export class PmaSet {
 
   /**
    * Sets the installed protection of the pmas inside [start, end) to `prot`,
-   * less PROT_WRITE where copy-on-write is pending, and tells the address
-   * space about each run of pmas whose protection changed.
+   * less PROT_WRITE where copy-on-write is pending, and calls the address
+   * space's protect() once per run of pmas whose protection changed.
    */
   protect(start: number, end: number, prot: number): void {
     let runStart = -1;

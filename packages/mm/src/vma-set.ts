@@ -167,7 +167,7 @@ export class VmaSet {
   }
 }
 
-/** The lowest address a new mapping below `vma` may end at. */
+/** Returns the highest address at which a new mapping below `vma` may end. */
 function startGap(vma: Vma): number {
   return vma.growsDown ? Math.max(0, vma.start - STACK_GUARD_GAP) : vma.start;
 }

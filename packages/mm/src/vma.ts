@@ -1,6 +1,6 @@
 import type { Mappable } from "./mappable";
 
-/** One line of /proc/PID/maps: a mapping as the application sees it. */
+/** One line of /proc/PID/maps: a mapping as the application observes it. */
 export interface VmaInfo {
   /** First address of the mapping. */
   readonly start: number;
@@ -29,7 +29,7 @@ export interface VmaInfo {
 export class Vma {
   /** MADV_DONTFORK: fork() leaves the range out of the child. */
   dontFork = false;
-  /** MADV_WIPEONFORK: the child of fork() sees the range zero-filled. */
+  /** MADV_WIPEONFORK: the range is zero-filled in the child of fork(). */
   wipeOnFork = false;
 
   constructor(
