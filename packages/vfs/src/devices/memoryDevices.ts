@@ -21,22 +21,19 @@ export const MemoryDevice = {
 interface MemoryDeviceBehavior {
   read(dst: Uint8Array): number;
   write(src: Uint8Array): number;
-  /** True if lseek always moves to 0 (null, zero, full); false if it leaves the offset as it is (random). */
-  seekResets: boolean;
 }
 
 const behaviors: Record<keyof typeof MemoryDevice, MemoryDeviceBehavior> = {
-  null: { read: () => 0, write: (src) => src.length, seekResets: true },
-  zero: { read: fillZero, write: (src) => src.length, seekResets: true },
+  null: { read: () => 0, write: (src) => src.length },
+  zero: { read: fillZero, write: (src) => src.length },
   full: {
     read: fillZero,
     write: () => {
       throw new SyscallError(Errno.ENOSPC);
     },
-    seekResets: true,
   },
-  random: { read: fillRandom, write: (src) => src.length, seekResets: false },
-  urandom: { read: fillRandom, write: (src) => src.length, seekResets: false },
+  random: { read: fillRandom, write: (src) => src.length },
+  urandom: { read: fillRandom, write: (src) => src.length },
 };
 
 function fillZero(dst: Uint8Array): number {
@@ -50,8 +47,10 @@ function fillRandom(dst: Uint8Array): number {
 }
 
 /**
- * An open memory device. Offsets mean nothing to these devices, but lseek
- * succeeds as on Linux. Bytes written to random and urandom are discarded.
+ * An open memory device. Offsets mean nothing to these devices: pread and
+ * pwrite work, and lseek always returns 0, as on Linux 6.x, where reads and
+ * writes leave the offset at 0. Bytes written to random and urandom are
+ * discarded.
  */
 class MemoryDeviceFile implements FileDescriptionImpl {
   readonly seekable = true;
@@ -73,8 +72,8 @@ class MemoryDeviceFile implements FileDescriptionImpl {
     return this.statNode();
   }
 
-  seek(current: number, _offset: number, _whence: number): number {
-    return this.behavior.seekResets ? 0 : current;
+  seek(_current: number, _offset: number, _whence: number): number {
+    return 0;
   }
 
   release(): void {}
