@@ -1,6 +1,6 @@
 import { readSync, readlinkSync, writeSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { MemoryFile } from "./memory-file";
+import { MemoryFile, MemoryFileError } from "./memory-file";
 
 const PAGE = 4096;
 
@@ -71,6 +71,11 @@ describe("MemoryFile", () => {
     expect(() => file.read(-1, new Uint8Array(1))).toThrow(RangeError);
     expect(() => file.punchHole(0, 2 * PAGE)).toThrow(RangeError);
     expect(() => file.grow(Number.NaN)).toThrow(RangeError);
+  });
+
+  it("reports memfd_create errors", () => {
+    expect(() => MemoryFile.create("x".repeat(300))).toThrow(MemoryFileError);
+    expect(() => MemoryFile.create("x".repeat(300))).toThrow(/memfd_create.*host errno 22/);
   });
 
   it("fails cleanly after close", () => {
