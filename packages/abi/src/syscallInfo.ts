@@ -36,8 +36,12 @@ export type ArgKind =
   | `iovout:${number}`
   /** open(2) flags. */
   | "oflags"
+  /** open(2) flags without the access mode, as pipe2(2) and dup3(2) take them. */
+  | "oflagbits"
   /** A file mode printed only when the flags in argument N contain O_CREAT or O_TMPFILE. */
   | `openmode:${number}`
+  /** A statx(2) mask of STATX_* bits. */
+  | "statxmask"
   /** Permission bits in octal. */
   | "mode"
   /** A file type and permission bits, as `st_mode`. */
@@ -95,6 +99,11 @@ export type ArgKind =
   | "pipefds"
   /** A pointer to one int the call fills. */
   | "intptr";
+
+/** The name of an argument kind without its argument index, such as "bufin" for "bufin:2". */
+export type ArgKindName = KindName<ArgKind>;
+
+type KindName<K> = K extends `${infer Name}:${number}` ? Name : K;
 
 /** How a system call's result prints: signed decimal, hexadecimal (addresses), or never returns. */
 export type ResultKind = "int" | "hex" | "none";

@@ -2,7 +2,7 @@ import type { SyscallInfo } from "./syscallInfo";
 import { SYS, SYSCALLS } from "./syscalls.generated";
 
 export { SYS, SYSCALLS } from "./syscalls.generated";
-export type { ArgKind, ResultKind, SyscallInfo } from "./syscallInfo";
+export type { ArgKind, ArgKindName, ResultKind, SyscallInfo } from "./syscallInfo";
 
 /** The name of an x86-64 system call of Linux 6.18, such as "openat". */
 export type SyscallName = keyof typeof SYS;

@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import { compareWithHeaders } from "../../test/cProbe";
-import { formatOpenFlags, O_VALID_FLAGS, OpenFlags } from "./open";
+import { formatOpenFlagBits, formatOpenFlags, O_VALID_FLAGS, OpenFlags } from "./open";
 
 test("open flags match kernel headers", () => {
   // asm/fcntl.h has the kernel's values; glibc defines O_LARGEFILE as 0 on x86-64.
@@ -24,4 +24,10 @@ test("valid open flags cover every flag", () => {
   for (const [name, value] of Object.entries(OpenFlags)) {
     expect(value & ~O_VALID_FLAGS & ~OpenFlags.O_ACCMODE, name).toBe(0);
   }
+});
+
+test("open flag bits format without access mode", () => {
+  expect(formatOpenFlagBits(OpenFlags.O_CLOEXEC)).toBe("O_CLOEXEC");
+  expect(formatOpenFlagBits(OpenFlags.O_CLOEXEC | OpenFlags.O_NONBLOCK)).toBe("O_NONBLOCK|O_CLOEXEC");
+  expect(formatOpenFlagBits(0)).toBe("0");
 });

@@ -56,3 +56,8 @@ export function formatOpenFlags(flags: number | bigint): string {
   const rest = value & ~3n;
   return rest === 0n ? mode : `${mode}|${formatFlags(rest, OPEN_FLAG_TABLE)}`;
 }
+
+/** Formats open(2) flags without an access mode, as pipe2(2) and dup3(2) take them, as in `O_CLOEXEC` or `0`. */
+export function formatOpenFlagBits(flags: number | bigint): string {
+  return formatFlags(flags, OPEN_FLAG_TABLE);
+}

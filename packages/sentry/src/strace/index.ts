@@ -1,0 +1,2 @@
+export type { StraceMemory } from "./memory";
+export { formatSyscall } from "./formatSyscall";
