@@ -601,6 +601,13 @@ describe("MemoryManager spurious faults", () => {
     expect(fx.as.page(a)?.prot).toBe(PROT_READ);
   });
 
+  it("treats an unknown access as a read", () => {
+    const none = anon(fx.mm, PAGE, { prot: PROT_NONE });
+    expect(fx.mm.handleFault(none, 0)).toEqual({ ok: false, signo: SIGSEGV, code: SEGV_ACCERR });
+    const readable = anon(fx.mm, PAGE, { prot: PROT_READ });
+    expect(fx.mm.handleFault(readable, 0)).toEqual({ ok: true });
+  });
+
   it("ignores brk before setBrkBase", () => {
     expect(fx.mm.brk(0x555555560000)).toBe(0);
     expect(fx.mm.vmas()).toEqual([]);

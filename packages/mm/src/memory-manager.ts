@@ -574,7 +574,8 @@ export class MemoryManager {
     if (!isUnsignedInteger(addr) || !isUnsignedInteger(access)) {
       return { ok: false, signo: SIGSEGV, code: SEGV_MAPERR };
     }
-    let accessType = access & PROT_ALL;
+    // A platform that cannot tell the kind of access reports a read.
+    let accessType = (access & PROT_ALL) || PROT_READ;
     const pma = this.pmaSet.find(addr);
     if (pma !== undefined && allows(pma.prot, accessType)) {
       // The installed page already allows the reported access, so either the

@@ -185,4 +185,14 @@ describe("memory on a real memfd", () => {
     fx.mm.copyOut(a, Uint8Array.of(3));
     expect(fx.file.allocatedBytes()).toBe(before);
   });
+
+  it("copies only written pages on copy-on-write", () => {
+    const a = fx.mm.mmap({ addr: 0, length: 64 * PAGE, prot: RW, flags: ANON });
+    fx.mm.copyOut(a + 3 * PAGE, Uint8Array.of(1));
+    const child = fx.fork();
+    child.mm.copyOut(a + 3 * PAGE + 1, Uint8Array.of(2));
+    expect(fx.file.allocatedBytes()).toBe(2 * PAGE);
+    expect(child.mm.copyIn(a + 3 * PAGE, 2)).toEqual(Uint8Array.of(1, 2));
+    expect(fx.mm.copyIn(a + 3 * PAGE, 2)).toEqual(Uint8Array.of(1, 0));
+  });
 });
