@@ -37,6 +37,8 @@ export const MAP_TYPE = 0x0f;
 export const MAP_FIXED = 0x10;
 /** The mapping is not backed by a file. */
 export const MAP_ANONYMOUS = 0x20;
+/** x86-64: place the mapping in the first 2 GiB (Linux uses [1 GiB, 2 GiB)); ignored with MAP_FIXED. */
+export const MAP_32BIT = 0x40;
 /** The mapping is a stack that grows down on faults below it. */
 export const MAP_GROWSDOWN = 0x0100;
 /** Ignored since Linux 2.6. */
@@ -67,6 +69,7 @@ export const MAP_VALIDATE_KNOWN =
   MAP_TYPE |
   MAP_FIXED |
   MAP_ANONYMOUS |
+  MAP_32BIT |
   MAP_GROWSDOWN |
   MAP_DENYWRITE |
   MAP_EXECUTABLE |

@@ -9,6 +9,7 @@ import {
   MADV_POPULATE_WRITE,
   MADV_REMOVE,
   MADV_WIPEONFORK,
+  MAP_32BIT,
   MAP_ANONYMOUS,
   MAP_FIXED,
   MAP_FIXED_NOREPLACE,
@@ -171,6 +172,12 @@ describe("MemoryManager", () => {
       const stack = anon(mm, 16 * PAGE, { addr: stackTop - 16 * PAGE, flags: ANON | MAP_FIXED | MAP_GROWSDOWN });
       const below = anon(mm, PAGE);
       expect(below + PAGE).toBeLessThanOrEqual(stack - 256 * PAGE);
+    });
+
+    it("places MAP_32BIT mappings below 2 GiB", () => {
+      const a = anon(mm, 2 * PAGE, { flags: ANON | MAP_32BIT });
+      expect(a).toBeGreaterThanOrEqual(0x40000000);
+      expect(a + 2 * PAGE).toBeLessThanOrEqual(0x80000000);
     });
 
     it("populates with MAP_POPULATE", () => {

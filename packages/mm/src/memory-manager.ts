@@ -25,6 +25,7 @@ import {
   MADV_UNMERGEABLE,
   MADV_WILLNEED,
   MADV_WIPEONFORK,
+  MAP_32BIT,
   MAP_ANONYMOUS,
   MAP_FIXED,
   MAP_FIXED_NOREPLACE,
@@ -113,6 +114,9 @@ export type FaultResult =
 const DEFAULT_MMAP_GAP = 128 << 20;
 /** Default RLIMIT_STACK. */
 const DEFAULT_STACK_LIMIT = 8 << 20;
+/** Range Linux x86-64 searches for MAP_32BIT mappings, [1 GiB, 2 GiB). */
+const MAP_32BIT_START = 0x40000000;
+const MAP_32BIT_END = 0x80000000;
 /** Name of the VMA that brk() manages. */
 const HEAP_NAME = "[heap]";
 
@@ -285,6 +289,8 @@ export class MemoryManager {
       }
       start = addr;
       this.unmapRange(start, start + size);
+    } else if ((flags & MAP_32BIT) !== 0) {
+      start = this.findPlacement32Bit(addr, size);
     } else {
       start = this.findPlacement(addr, size);
     }
@@ -902,6 +908,23 @@ export class MemoryManager {
     }
     if (start < 0) {
       throw new SyscallError(Errno.ENOMEM, `no free range of ${size} bytes`);
+    }
+    return start;
+  }
+
+  /** Chooses an address for MAP_32BIT: the hint when it fits below 2 GiB, else a gap in [1 GiB, 2 GiB). */
+  private findPlacement32Bit(hint: number, size: number): number {
+    if (hint !== 0) {
+      const start = Math.max(pageAlignUp(hint), this.userStart);
+      const end = start + size;
+      if (end <= MAP_32BIT_END && this.vmaSet.isFreeWithGuard(start, end) && !this.overlapsReserved(start, end)) {
+        return start;
+      }
+    }
+    const low = Math.max(MAP_32BIT_START, this.userStart);
+    const start = this.vmaSet.findGapTopDown(size, low, Math.min(MAP_32BIT_END, this.userEnd), this.reserved);
+    if (start < 0) {
+      throw new SyscallError(Errno.ENOMEM, `no free range of ${size} bytes below 2 GiB`);
     }
     return start;
   }

@@ -56,7 +56,7 @@ export class RecordingAddressSpace implements AddressSpace {
     this.released = true;
   }
 
-  /** Returns the recorded calls and forgets them. */
+  /** Returns the recorded calls and clears the record. */
   takeCalls(): AddressSpaceCall[] {
     return this.calls.splice(0);
   }
