@@ -491,6 +491,30 @@ describe("VirtualFileSystem", () => {
     expect(outcome(() => vfs.openAt(ctx, undefined, "new", O_CREAT | O_WRONLY))).toBe("ENOENT");
   });
 
+  it("keeps names current across renames", () => {
+    const { vfs, ctx } = newVfs();
+    vfs.mkdirAt(ctx, undefined, "/a", 0o755);
+    vfs.mkdirAt(ctx, undefined, "/a/deep", 0o755);
+    vfs.mkdirAt(ctx, undefined, "/b", 0o755);
+    ctx.cwd = vfs.resolveDirectory(ctx, undefined, "/a/deep");
+
+    vfs.renameAt(ctx, undefined, "/a", undefined, "/b/a2");
+    expect(vfs.getcwd(ctx)).toBe("/b/a2/deep");
+    expect(outcome(() => vfs.statAt(ctx, undefined, "/a"))).toBe("ENOENT");
+    expect(vfs.statAt(ctx, undefined, "..").ino).toBe(vfs.statAt(ctx, undefined, "/b/a2").ino);
+
+    vfs.openAt(ctx, undefined, "/file", O_CREAT | O_WRONLY, 0o644).decRef();
+    vfs.renameAt(ctx, undefined, "/file", undefined, "/b", 2);
+    expect(vfs.statAt(ctx, undefined, "/b").mode & S_IFMT).toBe(0o100000);
+    expect(vfs.getcwd(ctx)).toBe("/file/a2/deep");
+    expect(outcome(() => vfs.renameAt(ctx, undefined, "/b", undefined, "/missing", 2))).toBe("ENOENT");
+    expect(outcome(() => vfs.renameAt(ctx, undefined, "/b", undefined, "/file", 3))).toBe("EINVAL");
+    expect(outcome(() => vfs.renameAt(ctx, undefined, "/b", undefined, "/file", 4))).toBe("EINVAL");
+    expect(outcome(() => vfs.renameAt(ctx, undefined, "/b", undefined, "/file", 1))).toBe("EEXIST");
+    expect(outcome(() => vfs.renameAt(ctx, undefined, "/file", undefined, "/file/a2/x", 2))).toBe("ENOENT");
+    expect(outcome(() => vfs.renameAt(ctx, undefined, "/file/a2", undefined, "/file/a2/deep", 2))).toBe("EINVAL");
+  });
+
   it("rejects paths that are not byte strings", () => {
     const { vfs, ctx } = newVfs();
     expect(outcome(() => vfs.statAt(ctx, undefined, "/\u0100"))).toBe("EINVAL");
