@@ -1,1 +1,3 @@
-export {};
+export { Sandbox, type RunSpec, type SandboxOptions } from "./sandbox";
+export { main } from "./cli";
+export { choosePlatform, AUTO_ORDER, type PlatformChoice } from "./platforms";

@@ -1,1 +1,6 @@
-export {};
+export { Kernel, type InitProcessSpec, type KernelOptions } from "./kernel/kernel";
+export { Logger, LogLevel, type LogSink } from "./kernel/log";
+export type { Credentials, Task } from "./kernel/task";
+export type { ExitStatus, Rlimit } from "./kernel/thread-group";
+export { waitStatusWord } from "./kernel/thread-group";
+export { formatSyscall, type StraceMemory } from "./strace";

@@ -1,0 +1,70 @@
+import { openSync, writeSync } from "node:fs";
+import { errnoMessage, signalName, SyscallError } from "@sandbox/abi";
+import { PlatformUnavailableError } from "@sandbox/platform";
+import { LogLevel } from "@sandbox/sentry";
+import type { FlagValues } from "./flags";
+import { Sandbox } from "./sandbox";
+
+/** Exit status when the command was found but could not be executed, as env(1) and shells use it. */
+const EXIT_CANNOT_EXECUTE = 126;
+/** Exit status when the command was not found. */
+const EXIT_NOT_FOUND = 127;
+const EXIT_RUNSC_FAILURE = 125;
+const ENOENT = 2;
+
+/** Implements `runsc do`: runs `commandLine` in a new sandbox and returns the exit status. */
+export async function runDo(values: FlagValues, commandLine: readonly string[]): Promise<number> {
+  const debugLog = values.get("debug-log") as string | undefined;
+  let logFd = 2;
+  if (debugLog !== undefined) {
+    try {
+      logFd = openSync(debugLog, "a");
+    } catch (error) {
+      process.stderr.write(`runsc: cannot open --debug-log file ${debugLog}: ${(error as Error).message}\n`);
+      return EXIT_RUNSC_FAILURE;
+    }
+  }
+  const logSink = (line: string) => writeSync(logFd, `${line}\n`);
+
+  let sandbox: Sandbox;
+  try {
+    sandbox = new Sandbox({
+      platform: (values.get("platform") as string | undefined) ?? "auto",
+      hostname: (values.get("hostname") as string | undefined) ?? "sandbox",
+      logSink,
+      logLevel: values.get("debug") === true ? LogLevel.Debug : LogLevel.Warning,
+      strace: values.get("strace") === true ? logSink : undefined,
+    });
+  } catch (error) {
+    if (error instanceof PlatformUnavailableError) {
+      process.stderr.write(`runsc: ${error.message}\n`);
+      return EXIT_RUNSC_FAILURE;
+    }
+    throw error;
+  }
+
+  const forward = (signal: NodeJS.Signals) => {
+    sandbox.logger.info(`received ${signal}; ending the sandbox`);
+    sandbox.close();
+    process.exit(128 + (signal === "SIGINT" ? 2 : 15));
+  };
+  process.once("SIGINT", forward);
+  process.once("SIGTERM", forward);
+  try {
+    const status = await sandbox.run({ argv: commandLine, cwd: values.get("cwd") as string | undefined });
+    if (status.kind === "exited") return status.code;
+    const name = signalName(status.signal) ?? `signal ${status.signal}`;
+    process.stderr.write(`runsc: ${commandLine[0]} was killed by ${name}${status.coreDumped ? " (core dumped)" : ""}\n`);
+    return 128 + status.signal;
+  } catch (error) {
+    if (error instanceof SyscallError) {
+      process.stderr.write(`runsc: cannot execute ${commandLine[0]}: ${errnoMessage(error.errno)}\n`);
+      return error.errno === ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
+    }
+    throw error;
+  } finally {
+    process.off("SIGINT", forward);
+    process.off("SIGTERM", forward);
+    sandbox.close();
+  }
+}

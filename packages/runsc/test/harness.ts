@@ -1,0 +1,78 @@
+// Helpers for tests that run real programs natively and under `runsc do`.
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** The runsc bin script of this checkout; `npm test` builds it before the tests run. */
+export const RUNSC_BIN = resolve(__dirname, "../bin/runsc.js");
+export const BUSYBOX = "/bin/busybox";
+
+/** Output and status of one finished command. */
+export interface RunResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Exit status, or 128+N if the command was killed by signal N, as a shell reports it. */
+  readonly status: number;
+}
+
+export interface RunOptions {
+  readonly cwd?: string;
+  readonly input?: string | Buffer;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly timeoutMs?: number;
+}
+
+function toResult(result: SpawnSyncReturns<Buffer>): RunResult {
+  if (result.error) throw result.error;
+  const signals: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+  const status = result.status ?? 128 + (signals[result.signal ?? ""] ?? 0);
+  return { stdout: result.stdout.toString("utf8"), stderr: result.stderr.toString("utf8"), status };
+}
+
+/** Runs `argv` natively, as `env CMD...` would. */
+export function runNative(argv: readonly string[], options: RunOptions = {}): RunResult {
+  return toResult(
+    spawnSync("/usr/bin/env", ["--", ...argv], {
+      cwd: options.cwd,
+      input: options.input,
+      env: options.env ?? process.env,
+      timeout: options.timeoutMs ?? 60_000,
+    }),
+  );
+}
+
+/** Runs `runsc [runscArgs] do [doArgs] argv...` with the built bin. */
+export function runSandboxed(argv: readonly string[], options: RunOptions & { runscArgs?: readonly string[]; doArgs?: readonly string[] } = {}): RunResult {
+  if (!existsSync(resolve(__dirname, "../dist/cli.js"))) throw new Error("runsc is not built: run `npm run build` first");
+  return toResult(
+    spawnSync(process.execPath, [RUNSC_BIN, ...(options.runscArgs ?? []), "do", ...(options.doArgs ?? []), ...argv], {
+      cwd: options.cwd,
+      input: options.input,
+      env: options.env ?? process.env,
+      timeout: options.timeoutMs ?? 60_000,
+    }),
+  );
+}
+
+/** Runs a shell pipeline natively through /bin/sh -c. */
+export function runShell(script: string, options: RunOptions = {}): RunResult {
+  return toResult(spawnSync("/bin/sh", ["-c", script], { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs ?? 60_000 }));
+}
+
+/** A temporary directory removed by `dispose`, also when the test failed. */
+export function makeTempDir(prefix: string): { path: string; dispose: () => void } {
+  const path = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Pids of live processes whose command name is `comm` and whose parent is `parentPid`. */
+export function childProcessesNamed(comm: string, parentPid?: number): number[] {
+  const found: number[] = [];
+  const result = spawnSync("/bin/ps", ["-e", "-o", "pid=,ppid=,comm="]);
+  for (const line of result.stdout.toString().split("\n")) {
+    const [pid, ppid, name] = line.trim().split(/\s+/);
+    if (name === comm && (parentPid === undefined || Number(ppid) === parentPid)) found.push(Number(pid));
+  }
+  return found;
+}

@@ -1,0 +1,247 @@
+import { Errno, SyscallError, syscallName, UserRegsOffset } from "@sandbox/abi";
+import type { MemoryFile, PageAllocator } from "@sandbox/mm";
+import type { Platform } from "@sandbox/platform";
+import { Credentials as VfsCredentials, FdTable, type FileDescription, NR_OPEN, type VirtualFileSystem } from "@sandbox/vfs";
+
+const RLIMIT_NOFILE = 7;
+import { buildSyscallTable } from "../syscalls";
+import type { SyscallResult, SyscallTable } from "../syscalls/registry";
+import { formatSyscall } from "../strace";
+import { Logger } from "./log";
+import { deliverFaultSignal, killThreadGroup } from "./signals";
+import { addressSpaceOf, execve, releaseMemoryManager, searchPath } from "./exec";
+import { type Credentials, Task } from "./task";
+import { type ExitStatus, type Rlimit, ThreadGroup } from "./thread-group";
+
+/** Options of one sandbox kernel. */
+export interface KernelOptions {
+  readonly platform: Platform;
+  readonly memoryFile: MemoryFile;
+  readonly allocator: PageAllocator;
+  readonly vfs: VirtualFileSystem;
+  readonly logger: Logger;
+  /** The sandbox's own host name, returned by uname(2). */
+  readonly hostname: string;
+  /** Receives one strace-formatted line per system call when set. */
+  readonly strace?: (line: string) => void;
+  /** AT_HWCAP and AT_HWCAP2 to pass to programs (the host's values). */
+  readonly hwcap?: bigint;
+  readonly hwcap2?: bigint;
+  /** CPUs the sandbox reports (sched_getaffinity, sysinfo); default 1. */
+  readonly cpuCount?: number;
+  /** Memory size the sandbox reports in sysinfo(2), in bytes; default 4 GiB. */
+  readonly memoryLimit?: number;
+  /** Called after every system call, with the task and the syscall number; for tracing and tests. */
+  readonly onSyscallExit?: (task: Task, nr: number) => void;
+}
+
+/** The first process of a sandbox. */
+export interface InitProcessSpec {
+  /** Arguments; argv[0] is looked up on `searchPath` when it has no slash. Byte strings (latin1). */
+  readonly argv: readonly string[];
+  /** Environment, "NAME=value" byte strings. */
+  readonly envp: readonly string[];
+  /** Working directory, a path inside the sandbox. */
+  readonly cwd: string;
+  readonly credentials: Credentials;
+  /** Resource limits by RLIMIT_* number. */
+  readonly rlimits: ReadonlyMap<number, Rlimit>;
+  /** Descriptions installed as descriptors 0, 1, 2, ...; the kernel takes one reference of each. */
+  readonly stdio: readonly FileDescription[];
+  /** Directories searched for argv[0], as PATH. */
+  readonly searchPath: string;
+}
+
+/**
+ * One sandbox's kernel: its processes, the syscall table and the run loop
+ * of each task. A Kernel holds no process-global state, so several may run
+ * in one Node process.
+ */
+export class Kernel {
+  readonly syscalls: SyscallTable = buildSyscallTable();
+  readonly threadGroups = new Map<number, ThreadGroup>();
+  readonly tasks = new Map<number, Task>();
+  /** The time the kernel booted, for uptime and CLOCK_BOOTTIME. */
+  readonly bootTime = process.hrtime.bigint();
+  private nextPid = 1;
+  private readonly unsupportedLogged = new Set<number>();
+
+  constructor(readonly options: KernelOptions) {}
+
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
+  get platform(): Platform {
+    return this.options.platform;
+  }
+
+  get cpuCount(): number {
+    return this.options.cpuCount ?? 1;
+  }
+
+  get memoryLimit(): number {
+    return this.options.memoryLimit ?? 4 * 1024 * 1024 * 1024;
+  }
+
+  /**
+   * Starts the sandbox's init process and resolves with its exit status.
+   * Fails with a SyscallError (ENOENT, EACCES, ENOEXEC, ...) when the program
+   * cannot be executed, before anything ran.
+   */
+  async run(spec: InitProcessSpec): Promise<ExitStatus> {
+    const vfs = this.options.vfs;
+    const creds = spec.credentials;
+    const fs = vfs.newContext(new VfsCredentials(creds.euid, creds.egid, creds.groups));
+    fs.cwd = vfs.resolveDirectory(fs, undefined, spec.cwd);
+    const fdTable = new FdTable(Math.min(spec.rlimits.get(RLIMIT_NOFILE)?.soft ?? 1024, NR_OPEN));
+    spec.stdio.forEach((file, fd) => {
+      file.incRef();
+      fdTable.installAt(fd, file);
+    });
+
+    const pid = this.allocatePid();
+    const group = new ThreadGroup(pid, undefined, undefined, fdTable, fs, { ...creds, groups: [...creds.groups] }, new Map(spec.rlimits));
+    this.threadGroups.set(pid, group);
+    const task = this.newTask(group, pid);
+    try {
+      const path = searchPath(this, fs, spec.argv[0], spec.searchPath);
+      execve(task, path, spec.argv, spec.envp);
+    } catch (error) {
+      this.retireTask(task);
+      this.threadGroups.delete(pid);
+      throw error;
+    }
+    this.startTask(task);
+    return group.exited;
+  }
+
+  /** Implements readlink for the Sentry's synthetic links (/proc/self/exe) and the VFS. */
+  readlink(task: Task, dir: FileDescription | undefined, path: string): string {
+    // TODO: serve /proc from a procfs mount instead of matching these paths.
+    if (dir === undefined && (path === "/proc/self/exe" || path === `/proc/${task.threadGroup.pid}/exe`)) {
+      return task.threadGroup.executablePath;
+    }
+    return this.options.vfs.readlinkAt(task.threadGroup.fs, dir, path);
+  }
+
+  /** Allocates a new process or thread id. */
+  allocatePid(): number {
+    return this.nextPid++;
+  }
+
+  /** Creates a task for `threadGroup` with a fresh platform context. */
+  newTask(threadGroup: ThreadGroup, tid: number): Task {
+    const task = new Task(this, tid, threadGroup, this.platform.newContext());
+    threadGroup.tasks.add(task);
+    this.tasks.set(tid, task);
+    return task;
+  }
+
+  /** Starts `task`'s run loop; it ends when the task exits. */
+  startTask(task: Task): void {
+    this.runTask(task).catch((error: unknown) => {
+      this.logger.error(`task failed in the Sentry: ${(error as Error).stack ?? error}`, task.tid);
+      killThreadGroup(task.threadGroup, { kind: "signaled", signal: 9, coreDumped: false });
+      this.retireTask(task);
+    });
+  }
+
+  private async runTask(task: Task): Promise<void> {
+    const context = task.context;
+    while (!task.exiting) {
+      const trap = await context.switchTo(addressSpaceOf(task.mm));
+      switch (trap.kind) {
+        case "syscall":
+          await this.dispatchSyscall(task);
+          break;
+        case "fault":
+          if (!task.mm.handleFault(trap.addr, trap.access).ok) deliverFaultSignal(task, trap.signo, trap.code, trap.addr);
+          break;
+        case "signal":
+          deliverFaultSignal(task, trap.signo, trap.code, trap.addr);
+          break;
+        case "interrupt":
+          break;
+      }
+    }
+    this.retireTask(task);
+  }
+
+  /** Removes a task that left its run loop; the last one of a process ends the process. */
+  retireTask(task: Task): void {
+    const threadGroup = task.threadGroup;
+    if (!this.tasks.has(task.tid)) return;
+    this.tasks.delete(task.tid);
+    threadGroup.tasks.delete(task);
+    task.context.release();
+    if (threadGroup.tasks.size === 0) {
+      threadGroup.fdTable.closeAll();
+      if (threadGroup.mmOrUndefined !== undefined) releaseMemoryManager(threadGroup.mmOrUndefined);
+      threadGroup.finish();
+    }
+  }
+
+  private async dispatchSyscall(task: Task): Promise<void> {
+    const regs = task.context.regs;
+    const nr = regs.syscallNumber;
+    const args = this.options.strace === undefined ? undefined : [0, 1, 2, 3, 4, 5].map((i) => regs.syscallArg(i));
+    const handler = this.syscalls.get(nr);
+    let result: SyscallResult;
+    if (handler === undefined) {
+      this.reportUnsupported(task, nr);
+      result = -Errno.ENOSYS;
+    } else {
+      try {
+        const value = handler(task);
+        result = value instanceof Promise ? await value : value;
+      } catch (error) {
+        result = this.syscallErrorResult(task, nr, error);
+      }
+    }
+    if (result !== undefined) regs.setReturn(result);
+    if (args !== undefined) this.traceSyscall(task, nr, args, result);
+    this.options.onSyscallExit?.(task, nr);
+  }
+
+  private syscallErrorResult(task: Task, nr: number, error: unknown): number {
+    if (error instanceof SyscallError) return -error.errno;
+    this.logger.error(`kernel bug in syscall ${nr} at rip 0x${task.rip.toString(16)}: ${(error as Error)?.stack ?? error}`, task.tid);
+    return -Errno.EFAULT;
+  }
+
+  private reportUnsupported(task: Task, nr: number): void {
+    if (this.unsupportedLogged.has(nr)) return;
+    this.unsupportedLogged.add(nr);
+    this.logger.info(`unsupported syscall ${syscallLabel(nr)} returns ENOSYS`, task.tid);
+  }
+
+  private traceSyscall(task: Task, nr: number, args: bigint[], result: SyscallResult): void {
+    const returned = result === undefined ? (task.exiting ? undefined : task.context.regs.get(UserRegsOffset.rax)) : BigInt(result);
+    const memory = {
+      read: (addr: number, length: number) => {
+        try {
+          return task.threadGroup.mm.copyIn(addr, length);
+        } catch {
+          return undefined;
+        }
+      },
+    };
+    const line = formatSyscall(nr, args, task.exiting ? undefined : returned, memory);
+    this.options.strace?.(`[pid ${task.tid}] ${line}`);
+  }
+
+  /** Frees every process, task and host resource of this kernel. */
+  shutdown(): void {
+    for (const task of this.tasks.values()) {
+      task.exiting = true;
+      task.context.interrupt();
+    }
+  }
+}
+
+function syscallLabel(nr: number): string {
+  return `${syscallName(nr) ?? "unknown"} (${nr})`;
+}
+
+export type { ExitStatus };

@@ -1,0 +1,79 @@
+import { Registers, UserRegsOffset } from "@sandbox/abi";
+import type { Context } from "@sandbox/platform";
+import type { Kernel } from "./kernel";
+import type { ThreadGroup } from "./thread-group";
+
+/** User and group identity of a task, as in Linux's struct cred. */
+export interface Credentials {
+  uid: number;
+  euid: number;
+  suid: number;
+  gid: number;
+  egid: number;
+  sgid: number;
+  groups: number[];
+}
+
+/**
+ * One application thread: its platform context (registers), the thread
+ * group (process) it belongs to, and per-thread kernel state. The task runs
+ * as an async loop in the Sentry's event loop (see Kernel.runTask).
+ */
+export class Task {
+  /** Address the kernel clears and futex-wakes at thread exit (set_tid_address). */
+  clearChildTid = 0;
+  /** Head of the robust futex list (set_robust_list). */
+  robustList = 0;
+  robustListLength = 0;
+  /** Blocked signals, one bit per signal (bit n-1 for signal n). */
+  signalMask = 0n;
+  /** Set when the task must leave its run loop, e.g. after exit_group. */
+  exiting = false;
+  /** The command name (comm), at most 15 bytes; set by execve and PR_SET_NAME. */
+  name = "";
+  /** The alternate signal stack (sigaltstack); flags SS_DISABLE (2) when none is set. */
+  altStack = { sp: 0, flags: 2, size: 0 };
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly tid: number,
+    readonly threadGroup: ThreadGroup,
+    readonly context: Context,
+  ) {}
+
+  get regs(): Registers {
+    return this.context.regs;
+  }
+
+  /** System call argument `index` as an unsigned 64-bit value. */
+  arg(index: number): bigint {
+    return this.context.regs.syscallArg(index);
+  }
+
+  /** System call argument `index` as a signed 32-bit int (C `int`). */
+  intArg(index: number): number {
+    return Number(BigInt.asIntN(32, this.arg(index)));
+  }
+
+  /** System call argument `index` as a user address or size; values above 2^53 become Infinity-like large numbers. */
+  numberArg(index: number): number {
+    return Number(this.arg(index));
+  }
+
+  get mm() {
+    return this.threadGroup.mm;
+  }
+
+  get fdTable() {
+    return this.threadGroup.fdTable;
+  }
+
+  get credentials(): Credentials {
+    return this.threadGroup.credentials;
+  }
+
+  /** The instruction pointer, for log lines. */
+  get rip(): number {
+    return this.context.regs.getNumber(UserRegsOffset.rip);
+  }
+}

@@ -1,0 +1,86 @@
+import type { MemoryManager } from "@sandbox/mm";
+import type { FdTable, FsContext } from "@sandbox/vfs";
+import type { Credentials, Task } from "./task";
+
+/** How a process ended, as wait(2) encodes it. */
+export type ExitStatus =
+  | { readonly kind: "exited"; readonly code: number }
+  | { readonly kind: "signaled"; readonly signal: number; readonly coreDumped: boolean };
+
+/** Returns the wait(2) status word of `status`. */
+export function waitStatusWord(status: ExitStatus): number {
+  if (status.kind === "exited") return (status.code & 0xff) << 8;
+  return (status.signal & 0x7f) | (status.coreDumped ? 0x80 : 0);
+}
+
+/** A resource limit pair, in the units of the resource. `Infinity` is RLIM_INFINITY. */
+export interface Rlimit {
+  soft: number;
+  hard: number;
+}
+
+/** A kernel sigaction: handler address (0 = SIG_DFL, 1 = SIG_IGN), flags, restorer and mask. */
+export interface SignalAction {
+  handler: bigint;
+  flags: bigint;
+  restorer: bigint;
+  mask: bigint;
+}
+
+/**
+ * A process: the tasks sharing one pid, memory map, descriptor table,
+ * credentials, limits and signal actions.
+ */
+export class ThreadGroup {
+  readonly tasks = new Set<Task>();
+  readonly children = new Set<ThreadGroup>();
+  /** Signal actions by signal number (1-64). */
+  readonly signalActions: SignalAction[] = Array.from({ length: 65 }, () => ({ handler: 0n, flags: 0n, restorer: 0n, mask: 0n }));
+  exitStatus: ExitStatus | undefined;
+  /** Path of the running executable, for /proc/self/exe. */
+  executablePath = "";
+  /** The argument vector of the last execve, for /proc/self/cmdline. */
+  argv: readonly string[] = [];
+  /** Process group and session ids. */
+  pgid: number;
+  sid: number;
+  /** Resolved once the thread group has exited and all its tasks are gone. */
+  readonly exited: Promise<ExitStatus>;
+  private resolveExited!: (status: ExitStatus) => void;
+
+  constructor(
+    readonly pid: number,
+    public parent: ThreadGroup | undefined,
+    /** The address space; undefined only while the first program of the sandbox is being loaded. */
+    public mmOrUndefined: MemoryManager | undefined,
+    public fdTable: FdTable,
+    public fs: FsContext,
+    public credentials: Credentials,
+    public rlimits: Map<number, Rlimit>,
+  ) {
+    this.pgid = parent?.pgid ?? pid;
+    this.sid = parent?.sid ?? pid;
+    this.exited = new Promise((resolve) => (this.resolveExited = resolve));
+  }
+
+  /** The process's memory manager. */
+  get mm(): MemoryManager {
+    if (this.mmOrUndefined === undefined) throw new Error(`process ${this.pid} has no address space yet`);
+    return this.mmOrUndefined;
+  }
+
+  set mm(mm: MemoryManager) {
+    this.mmOrUndefined = mm;
+  }
+
+  /** Records the exit status (the first one wins) and marks every task to leave its loop. */
+  exit(status: ExitStatus): void {
+    if (this.exitStatus === undefined) this.exitStatus = status;
+    for (const task of this.tasks) task.exiting = true;
+  }
+
+  /** Called by the kernel when the last task has left its run loop. */
+  finish(): void {
+    this.resolveExited(this.exitStatus ?? { kind: "exited", code: 0 });
+  }
+}
