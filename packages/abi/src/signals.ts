@@ -50,7 +50,7 @@ export const GLIBC_SIGRTMIN = 34;
 /** The number of signals (`_NSIG`); valid signal numbers are 1 to NSIG. */
 export const NSIG = 64;
 
-/** What the kernel does with a signal whose disposition is SIG_DFL (signal(7)). */
+/** The kernel's action for a signal whose disposition is SIG_DFL (signal(7)). */
 export enum SignalDefaultAction {
   /** Terminate the process. */
   Terminate = "terminate",
@@ -286,7 +286,7 @@ export function sigmask(signal: number): Sigset {
   return 1n << BigInt(signal - 1);
 }
 
-/** Signals that sigprocmask(2) and sigaction(2) never block: SIGKILL and SIGSTOP. */
+/** The signals a task can never block or catch: SIGKILL and SIGSTOP. The sigprocmask helper below removes them. */
 export const SIGSET_UNBLOCKABLE: Sigset = (1n << BigInt(Signal.SIGKILL - 1)) | (1n << BigInt(Signal.SIGSTOP - 1));
 
 /** Returns `set` with `signal` added. */

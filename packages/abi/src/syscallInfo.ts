@@ -1,7 +1,8 @@
 /**
- * How one system call argument is decoded for strace-style output. A kind
- * with `:N` refers to argument N (from 0): the length of a buffer in, the
- * count of an array, or the flags that decide whether the argument is used.
+ * The decoding of one system call argument for strace-style output. A kind
+ * with `:N` refers to argument N (from 0), which is the length of an input
+ * buffer, the count of an array, or the flags that decide whether the
+ * argument is printed.
  */
 export type ArgKind =
   /** Signed 32-bit decimal (C `int`). */
@@ -105,7 +106,7 @@ export type ArgKindName = KindName<ArgKind>;
 
 type KindName<K> = K extends `${infer Name}:${number}` ? Name : K;
 
-/** How a system call's result prints: signed decimal, hexadecimal (addresses), or never returns. */
+/** The format of a system call's result: signed decimal, hexadecimal for addresses, or none for calls that never return. */
 export type ResultKind = "int" | "hex" | "none";
 
 /** One entry of the system call table. */
@@ -116,6 +117,6 @@ export interface SyscallInfo {
   readonly name: string;
   /** The kind of each argument, in order; the length is the number of arguments. */
   readonly args: readonly ArgKind[];
-  /** How the result prints. */
+  /** The format of the result. */
   readonly result: ResultKind;
 }

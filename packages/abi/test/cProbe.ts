@@ -28,7 +28,7 @@ function includes(headers: readonly string[]): string {
 
 /**
  * Returns the values the host's headers give to the named macros, as signed
- * 64-bit integers; a name the headers do not define as a macro maps to undefined.
+ * 64-bit integers. A name the headers do not define as a macro maps to undefined.
  */
 export function probeMacros(headers: readonly string[], names: readonly string[]): Map<string, bigint | undefined> {
   const lines = names.map((name) =>

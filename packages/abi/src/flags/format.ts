@@ -38,9 +38,9 @@ export function formatFlags(value: number | bigint, table: FlagTable, options: F
 }
 
 /**
- * Formats one value of an enumeration by its name; an unknown value prints as
- * strace does, in hexadecimal followed by a comment such as `/* F_??? *\/`.
- * The value is compared as a signed 64-bit integer.
+ * Formats one value of an enumeration by its name. An unknown value prints as
+ * strace prints it, in hexadecimal followed by a comment such as `/* F_??? *\/`.
+ * Values are compared as signed 64-bit integers.
  */
 export function formatEnum(value: number | bigint, table: FlagTable, unknownPrefix: string): string {
   const name = lookupName(value, table);

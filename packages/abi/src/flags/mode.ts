@@ -69,7 +69,7 @@ export function formatMode(mode: number | bigint): string {
 
 /**
  * Formats an `st_mode` as strace does: the file type, then the other bits in
- * octal, as in `S_IFREG|0644`; a mode with no file type prints as octal alone.
+ * octal, as in `S_IFREG|0644`. A mode with no file type prints as octal alone.
  */
 export function formatStatMode(mode: number | bigint): string {
   const value = toUint64(mode);

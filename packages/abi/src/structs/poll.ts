@@ -16,8 +16,8 @@ export interface Pollfd {
 }
 
 /**
- * Decodes `count` pollfd entries from `bytes`, which holds the array as the
- * program passed it. Throws RangeError when `bytes` is shorter than the array.
+ * Decodes `count` pollfd entries from `bytes`, the array as the program
+ * passed it. Throws RangeError when `bytes` is shorter than the array.
  */
 export function decodePollfds(bytes: Uint8Array, count: number): Pollfd[] {
   const view = viewOf(bytes, count);

@@ -4,11 +4,11 @@ import { toView } from "./view";
 export const SIGINFO_SIZE = 128;
 
 /**
- * Byte offsets of the fields of x86-64 `siginfo_t`. The union starts at 16;
- * which of its members are meaningful depends on the signal and si_code:
- * kill and tkill fill pid and uid; SIGCHLD adds status, utime and stime;
- * SIGSEGV, SIGBUS, SIGILL and SIGFPE fill addr; POSIX timers fill tid,
- * overrun and value; SIGSYS fills call_addr, syscall and arch.
+ * Byte offsets of the fields of x86-64 `siginfo_t`. The union starts at 16,
+ * and the signal and si_code decide which of its members are meaningful.
+ * kill and tkill fill pid and uid, and SIGCHLD adds status, utime and stime.
+ * SIGSEGV, SIGBUS, SIGILL and SIGFPE fill addr. POSIX timers fill timerid,
+ * overrun and value. SIGSYS fills call_addr, syscall and arch.
  */
 export const SiginfoOffset = {
   si_signo: 0,

@@ -50,6 +50,8 @@ export const StatxMask = {
   STATX_BLOCKS: 0x400,
   STATX_BASIC_STATS: 0x7ff,
   STATX_BTIME: 0x800,
+  /** STATX_BASIC_STATS and STATX_BTIME; deprecated in linux/stat.h, but strace prints it. */
+  STATX_ALL: 0xfff,
   STATX_MNT_ID: 0x1000,
   STATX_DIOALIGN: 0x2000,
   STATX_MNT_ID_UNIQUE: 0x4000,

@@ -243,6 +243,21 @@ describe("formatSyscall", () => {
       .toBe("futex(0x1000, FUTEX_WAIT_PRIVATE, 2, NULL) = -1 EAGAIN (Resource temporarily unavailable)");
     expect(formatSyscall(SYS.futex, [0n, BigInt(FutexOp.FUTEX_WAIT_BITSET | 128), 1n, 0n, 0n, 0xffff_ffffn], error(Errno.EINVAL), memory))
       .toBe("futex(NULL, FUTEX_WAIT_BITSET_PRIVATE, 1, NULL, FUTEX_BITSET_MATCH_ANY) = -1 EINVAL (Invalid argument)");
+    expect(formatSyscall(SYS.futex, [0n, BigInt(FutexOp.FUTEX_WAKE_BITSET | 128), 1n, 0n, 0n, 0xffff_ffffn], 0n, memory))
+      .toBe("futex(NULL, FUTEX_WAKE_BITSET_PRIVATE, 1, FUTEX_BITSET_MATCH_ANY) = 0");
+  });
+
+  test("statx decodes its mask and buffer", () => {
+    const memory = new FakeMemory();
+    const path = memory.string(0x1000, "/");
+    const statx = new Uint8Array(256);
+    const view = new DataView(statx.buffer);
+    view.setUint32(0, 0x1fff, true);
+    view.setUint16(28, 0o40755, true);
+    view.setBigUint64(40, 4096n, true);
+    const buffer = memory.map(0x2000, statx);
+    expect(formatSyscall(SYS.statx, [BigInt.asUintN(64, -100n), path, 0n, 0xfffn, buffer], 0n, memory))
+      .toBe('statx(AT_FDCWD, "/", AT_STATX_SYNC_AS_STAT, STATX_ALL, {stx_mask=STATX_ALL|STATX_MNT_ID, stx_attributes=0, stx_mode=S_IFDIR|0755, stx_size=4096, ...}) = 0');
   });
 
   test("wait4 decodes the status", () => {

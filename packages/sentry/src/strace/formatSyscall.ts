@@ -75,9 +75,9 @@ function formatCloneArguments(context: CallContext): string[] {
 }
 
 /**
- * Formats futex(2) with the arguments its operation uses, as strace does:
- * FUTEX_WAKE takes three, FUTEX_WAIT four, FUTEX_WAIT_BITSET and
- * FUTEX_WAKE_BITSET add the bitset (`val3`) after the timeout.
+ * Formats futex(2) with the arguments its operation uses, as strace does.
+ * FUTEX_WAKE takes three and FUTEX_WAIT four. FUTEX_WAIT_BITSET adds the
+ * bitset (`val3`) after the timeout, and FUTEX_WAKE_BITSET after the count.
  */
 function formatFutexArguments(info: SyscallInfo, context: CallContext): string[] {
   const command = Number(argAt(context, 1) & 0x7fn);
@@ -87,12 +87,15 @@ function formatFutexArguments(info: SyscallInfo, context: CallContext): string[]
     case FutexOp.FUTEX_WAIT:
       return formatByKinds(info, context, 4);
     case FutexOp.FUTEX_WAIT_BITSET:
-    case FutexOp.FUTEX_WAKE_BITSET: {
-      const bitset = BigInt.asUintN(32, argAt(context, 5));
-      const shownBitset = bitset === BigInt(FutexFlags.FUTEX_BITSET_MATCH_ANY) ? "FUTEX_BITSET_MATCH_ANY" : formatHexValue(bitset);
-      return [...formatByKinds(info, context, 4), shownBitset];
-    }
+      return [...formatByKinds(info, context, 4), formatBitset(argAt(context, 5))];
+    case FutexOp.FUTEX_WAKE_BITSET:
+      return [...formatByKinds(info, context, 3), formatBitset(argAt(context, 5))];
     default:
       return formatByKinds(info, context, info.args.length);
   }
+}
+
+function formatBitset(value: bigint): string {
+  const bitset = BigInt.asUintN(32, value);
+  return bitset === BigInt(FutexFlags.FUTEX_BITSET_MATCH_ANY) ? "FUTEX_BITSET_MATCH_ANY" : formatHexValue(bitset);
 }

@@ -28,8 +28,7 @@ export function readExact(memory: StraceMemory, addr: bigint, length: number): U
 
 /**
  * Reads at most `length` bytes at `addr` page by page and returns the bytes
- * read before the first unreadable page; undefined when not even the first
- * byte is readable.
+ * before the first unreadable page. Returns undefined when the first byte is unreadable.
  */
 export function readPrefix(memory: StraceMemory, addr: bigint, length: number): Uint8Array | undefined {
   const address = toAddress(addr);

@@ -15,10 +15,11 @@ const NAMED_ESCAPES: ReadonlyMap<number, string> = new Map([
 ]);
 
 /**
- * Quotes bytes as strace does: printable ASCII as is; `"` and `\` and the
- * control characters \t \n \v \f \r escaped; every other byte in octal, with
- * three digits when the next byte is an octal digit so the escape stays
- * unambiguous. `truncated` appends `...` after the closing quote.
+ * Quotes bytes as strace does. Printable ASCII stays as it is, and `"`, `\`
+ * and the control characters \t \n \v \f \r get C escapes. Every other byte
+ * is an octal escape, with three digits when the next byte is an octal digit
+ * so that the escape stays unambiguous. `truncated` appends `...` after the
+ * closing quote.
  */
 export function quoteBytes(bytes: Uint8Array, truncated: boolean): string {
   let text = '"';

@@ -30,9 +30,9 @@ export function formatBuffer(memory: StraceMemory, addr: bigint, length: number)
   if (BigInt.asUintN(64, addr) === 0n) {
     return "NULL";
   }
-  const shown = Math.min(length, STRING_LIMIT);
-  const bytes = readExact(memory, addr, shown);
-  return bytes === undefined ? formatPointer(addr) : quoteBytes(bytes, length > shown);
+  const printedLength = Math.min(length, STRING_LIMIT);
+  const bytes = readExact(memory, addr, printedLength);
+  return bytes === undefined ? formatPointer(addr) : quoteBytes(bytes, length > printedLength);
 }
 
 /** Formats a 64-bit signal set as strace does: `[INT TERM]`, or `~[...]` listing the signals not in a set of more than 32. */
@@ -89,7 +89,7 @@ export function formatStat(context: CallContext, addr: bigint): string {
 }
 
 const STATX_MASK_TABLE = tableOf(StatxMask, [
-  "STATX_BASIC_STATS", "STATX_TYPE", "STATX_MODE", "STATX_NLINK", "STATX_UID", "STATX_GID", "STATX_ATIME", "STATX_MTIME",
+  "STATX_ALL", "STATX_BASIC_STATS", "STATX_TYPE", "STATX_MODE", "STATX_NLINK", "STATX_UID", "STATX_GID", "STATX_ATIME", "STATX_MTIME",
   "STATX_CTIME", "STATX_INO", "STATX_SIZE", "STATX_BLOCKS", "STATX_BTIME", "STATX_MNT_ID", "STATX_DIOALIGN",
   "STATX_MNT_ID_UNIQUE", "STATX_SUBVOL", "STATX_WRITE_ATOMIC", "STATX_DIO_READ_ALIGN",
 ]);
@@ -146,31 +146,31 @@ export function formatUtsname(context: CallContext, addr: bigint): string {
 
 /** Formats a pollfd array of `count` entries. */
 export function formatPollfds(context: CallContext, addr: bigint, count: number): string {
-  const shown = Math.min(count, ARRAY_LIMIT);
-  const bytes = readExact(context.memory, addr, shown * POLLFD_SIZE);
+  const printedCount = Math.min(count, ARRAY_LIMIT);
+  const bytes = readExact(context.memory, addr, printedCount * POLLFD_SIZE);
   if (bytes === undefined || count < 0) {
     return formatPointer(addr);
   }
-  const entries = decodePollfds(bytes, shown).map((entry) => `{fd=${entry.fd}, events=${formatPollEvents(entry.events)}}`);
-  return `[${entries.join(", ")}${count > shown ? ", ..." : ""}]`;
+  const entries = decodePollfds(bytes, printedCount).map((entry) => `{fd=${entry.fd}, events=${formatPollEvents(entry.events)}}`);
+  return `[${entries.join(", ")}${count > printedCount ? ", ..." : ""}]`;
 }
 
 /**
  * Formats an iovec array of `count` entries. `dataLength` is the number of
- * bytes the call transferred through the array (the sum of the lengths for
- * data going in, the result for data coming out); each iov_base shows its
- * share of those bytes.
+ * bytes the call moved through the array: at most the sum of the lengths for
+ * data going in, and the result for data coming out. Each iov_base shows its
+ * share of those bytes, or its address when `dataLength` is undefined.
  */
 export function formatIovecs(context: CallContext, addr: bigint, count: number, dataLength: number | undefined): string {
-  const shown = Math.min(count, ARRAY_LIMIT);
-  const bytes = readExact(context.memory, addr, shown * IOVEC_SIZE);
+  const printedCount = Math.min(count, ARRAY_LIMIT);
+  const bytes = readExact(context.memory, addr, printedCount * IOVEC_SIZE);
   if (bytes === undefined || count < 0) {
     return formatPointer(addr);
   }
 
   let iovecs;
   try {
-    iovecs = decodeIovecs(bytes, shown);
+    iovecs = decodeIovecs(bytes, printedCount);
   } catch {
     return formatPointer(addr);
   }
@@ -178,17 +178,17 @@ export function formatIovecs(context: CallContext, addr: bigint, count: number, 
   let remaining = dataLength ?? Number.MAX_SAFE_INTEGER;
   const entries = iovecs.map((iovec) => {
     const base = BigInt(iovec.base);
-    let shownBase: string;
+    let printedBase: string;
     if (dataLength === undefined) {
-      shownBase = formatPointer(base);
+      printedBase = formatPointer(base);
     } else {
       const length = Math.min(iovec.length, remaining);
       remaining -= length;
-      shownBase = formatBuffer(context.memory, base, length);
+      printedBase = formatBuffer(context.memory, base, length);
     }
-    return `{iov_base=${shownBase}, iov_len=${iovec.length}}`;
+    return `{iov_base=${printedBase}, iov_len=${iovec.length}}`;
   });
-  return `[${entries.join(", ")}${count > shown ? ", ..." : ""}]`;
+  return `[${entries.join(", ")}${count > printedCount ? ", ..." : ""}]`;
 }
 
 /** Formats execve's argv: the strings of a NULL-terminated pointer array. */
