@@ -295,6 +295,18 @@ describe("MemoryManager", () => {
       expect(errnoOf(() => mm.copyIn(a, 1))).toBe(Errno.EFAULT);
     });
 
+    it("copies partially up to a fault", () => {
+      const a = anon(mm, 2 * PAGE);
+      mm.munmap(a + PAGE, PAGE);
+      expect(mm.copyOutPartial(a + PAGE - 2, Uint8Array.of(1, 2, 3, 4))).toBe(2);
+      const target = new Uint8Array(4);
+      expect(mm.copyInPartial(a + PAGE - 2, target)).toBe(2);
+      expect([...target]).toEqual([1, 2, 0, 0]);
+      expect(mm.copyInPartial(a + PAGE, target)).toBe(0);
+      expect(mm.copyInPartial(USER_END - 2, target)).toBe(0);
+      expect(mm.copyInPartial(a, new Uint8Array(0))).toBe(0);
+    });
+
     it("reads C strings", () => {
       const a = anon(mm, 2 * PAGE);
       mm.copyOut(a + PAGE - 3, new TextEncoder().encode("/bin/sh\0"));

@@ -642,6 +642,42 @@ export class MemoryManager {
   }
 
   /**
+   * Copies application memory at `addr` into `target` up to the first byte
+   * that cannot be read, and returns the number of bytes copied, as a
+   * read-like system call that stops at a fault does. Unmapped memory
+   * throws nothing: a result below `target.length` marks the fault.
+   */
+  copyInPartial(addr: number, target: Uint8Array): number {
+    this.checkLive();
+    return this.access(
+      addr,
+      target.length,
+      PROT_READ,
+      (memfdOffset, position, length) => {
+        this.memoryFile.read(memfdOffset, target.subarray(position, position + length));
+      },
+      true,
+    );
+  }
+
+  /**
+   * Writes `data` to application memory at `addr` up to the first byte that
+   * cannot be written, and returns the number of bytes written.
+   */
+  copyOutPartial(addr: number, data: Uint8Array): number {
+    this.checkLive();
+    return this.access(
+      addr,
+      data.length,
+      PROT_WRITE,
+      (memfdOffset, position, length) => {
+        this.memoryFile.write(memfdOffset, data.subarray(position, position + length));
+      },
+      true,
+    );
+  }
+
+  /**
    * Reads a NUL-terminated string at `addr` whose terminator lies within
    * `maxLength` bytes, decoded as UTF-8. Throws ENAMETOOLONG when it does
    * not, and EFAULT when unreadable memory comes before the terminator.
@@ -737,16 +773,18 @@ export class MemoryManager {
 
   /**
    * Calls `copy(memfdOffset, position, length)` for each piece of
-   * [addr, addr+length) after faulting it in for `access`; throws EFAULT at
-   * the first piece that cannot be.
+   * [addr, addr+length) after faulting it in for `access`. At the first
+   * piece that cannot be faulted in, it throws EFAULT, or returns the bytes
+   * done so far when `partial` is set.
    */
   private access(
     addr: number,
     length: number,
     access: number,
     copy: (memfdOffset: number, position: number, length: number) => void,
-  ): void {
-    if (!isUnsignedInteger(addr) || !isUnsignedInteger(length) || addr + length > this.userEnd) {
+    partial = false,
+  ): number {
+    if (!isUnsignedInteger(addr) || !isUnsignedInteger(length)) {
       throw new SyscallError(Errno.EFAULT, `bad address range ${addr}+${length}`);
     }
     const end = addr + length;
@@ -754,11 +792,12 @@ export class MemoryManager {
     while (cursor < end) {
       let pma = this.pmaSet.find(cursor);
       if (pma === undefined || !allows(pma.prot, access)) {
-        if (this.faults.fault(cursor, access) !== FaultCode.Ok) {
-          throw new SyscallError(Errno.EFAULT, `bad address ${hex(cursor)}`);
-        }
-        pma = this.pmaSet.find(cursor);
+        const failed = cursor >= this.userEnd || this.faults.fault(cursor, access) !== FaultCode.Ok;
+        pma = failed ? undefined : this.pmaSet.find(cursor);
         if (pma === undefined) {
+          if (partial) {
+            return cursor - addr;
+          }
           throw new SyscallError(Errno.EFAULT, `bad address ${hex(cursor)}`);
         }
       }
@@ -766,6 +805,7 @@ export class MemoryManager {
       copy(pma.offsetOf(cursor), cursor - addr, pieceEnd - cursor);
       cursor = pieceEnd;
     }
+    return length;
   }
 
   // Helpers of the system calls.
