@@ -30,6 +30,7 @@ export interface PendingRun {
 export class Dispatcher {
   private readonly running = new Set<PendingRun>();
   private readonly armed = new Set<PendingRun>();
+  private respinScheduled = false;
 
   constructor(
     /** How long the Sentry spins for a trap before it sleeps, in milliseconds. */
@@ -72,7 +73,12 @@ export class Dispatcher {
     const deadline = performance.now() + this.spinMs;
     for (;;) {
       for (let i = 0; i < 64; i++) {
-        if (this.collect() > 0) return;
+        if (this.collect() > 0) {
+          // Let the Sentry handle what trapped; the runs still out must
+          // then be spun for or armed, even if no new switch comes.
+          this.scheduleRespin();
+          return;
+        }
       }
       if (performance.now() >= deadline) break;
     }
@@ -81,6 +87,15 @@ export class Dispatcher {
       if (run.arm()) this.finish(run);
       else this.armed.add(run);
     }
+  }
+
+  private scheduleRespin(): void {
+    if (this.respinScheduled || this.running.size === this.armed.size) return;
+    this.respinScheduled = true;
+    setImmediate(() => {
+      this.respinScheduled = false;
+      if (this.running.size > this.armed.size) this.spin();
+    });
   }
 
   private finish(run: PendingRun): void {

@@ -1,0 +1,243 @@
+import { readdirSync } from "node:fs";
+import { UserRegsOffset, USER_REGS_NAMES } from "@sandbox/abi";
+import { Prot } from "@sandbox/platform";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { assemble } from "./assemble";
+import { SystrapPlatform } from "../src/SystrapPlatform";
+import { Sandbox } from "./Sandbox";
+
+const CODE = 0x40_0000;
+const DATA = 0x60_0000;
+const PAGE = 4096;
+const SIGFPE = 8;
+const SIGBUS = 7;
+const SIGKILL = 9;
+const FPE_INTDIV = 1;
+const BUS_ADRERR = 2;
+/** Offset of xmm0 in the FXSAVE area, and of MXCSR. */
+const XMM0 = 160;
+const MXCSR = 24;
+
+describe("systrap contexts", () => {
+  let sandbox: Sandbox;
+  beforeEach(() => {
+    sandbox = new Sandbox();
+  });
+  afterEach(() => sandbox.dispose());
+
+  function load(source: string) {
+    const as = sandbox.newAddressSpace();
+    sandbox.map(as, CODE, PAGE, Prot.Read | Prot.Exec, assemble(source, CODE));
+    const context = sandbox.newContext();
+    context.regs.rip = CODE;
+    return { as, context };
+  }
+
+  it("carries every general register both ways", async () => {
+    const { as, context } = load("syscall\nsyscall");
+    const writable = USER_REGS_NAMES.map((_, i) => i * 8).filter(
+      (o) => ![UserRegsOffset.rip, UserRegsOffset.rcx, UserRegsOffset.r11, UserRegsOffset.origRax, UserRegsOffset.cs,
+        UserRegsOffset.ss, UserRegsOffset.eflags, UserRegsOffset.rsp, UserRegsOffset.fsBase, UserRegsOffset.gsBase,
+        UserRegsOffset.ds, UserRegsOffset.es, UserRegsOffset.fs, UserRegsOffset.gs].includes(o),
+    );
+    const value = (o: number, round: bigint) => 0x7100_0000_0000_0000n + round * 0x1_0000n + BigInt(o);
+    for (const o of writable) context.regs.set(o, value(o, 1n));
+    context.regs.rsp = 0x7000_1230;
+    context.regs.set(UserRegsOffset.gsBase, 0x5000_0000n);
+
+    expect((await context.switchTo(as)).kind).toBe("syscall");
+    for (const o of writable) expect(context.regs.get(o), USER_REGS_NAMES[o / 8]).toBe(value(o, 1n));
+    expect(context.regs.rsp).toBe(0x7000_1230);
+    expect(context.regs.get(UserRegsOffset.gsBase)).toBe(0x5000_0000n);
+    expect(context.regs.get(UserRegsOffset.rcx)).toBe(BigInt(CODE + 2));
+    expect(context.regs.get(UserRegsOffset.cs)).toBe(0x33n);
+
+    for (const o of writable) context.regs.set(o, value(o, 2n));
+    expect((await context.switchTo(as)).kind).toBe("syscall");
+    for (const o of writable) expect(context.regs.get(o), USER_REGS_NAMES[o / 8]).toBe(value(o, 2n));
+    expect(context.regs.rip).toBe(CODE + 4);
+  });
+
+  it("reports a division by zero as SIGFPE with its address", async () => {
+    const { as, context } = load("xor edx, edx\nxor ecx, ecx\nmov eax, 1\ndiv ecx");
+    const trap = await context.switchTo(as);
+    expect(trap).toEqual({ kind: "signal", signo: SIGFPE, code: FPE_INTDIV, addr: CODE + 9 });
+    expect(context.regs.rip).toBe(CODE + 9);
+  });
+
+  it("reports an access past the end of the memory file as SIGBUS", async () => {
+    const { as, context } = load(`mov rax, qword ptr [${DATA}]`);
+    as.mapFile(DATA, PAGE, 1 << 30, Prot.Read);
+    const trap = await context.switchTo(as);
+    expect(trap.kind).toBe("fault");
+    if (trap.kind !== "fault") return;
+    expect(trap.signo).toBe(SIGBUS);
+    expect(trap.code).toBe(BUS_ADRERR);
+    expect(trap.addr).toBe(DATA);
+  });
+
+  it("starts with the initial FPU state and carries changes both ways", async () => {
+    const { as, context } = load("movq xmm0, rbx\nmov eax, 39\nsyscall\nmovq rbx, xmm1\nmov eax, 40\nsyscall");
+    context.regs.set(UserRegsOffset.rbx, 0x1234_5678_9abc_def0n);
+    expect((await context.switchTo(as)).kind).toBe("syscall");
+
+    const fp = context.fpState;
+    const view = new DataView(fp.buffer, fp.byteOffset, fp.byteLength);
+    expect(fp.length).toBeGreaterThanOrEqual(512);
+    expect(view.getUint32(MXCSR, true)).toBe(0x1f80);
+    expect(view.getBigUint64(XMM0, true)).toBe(0x1234_5678_9abc_def0n);
+    expect(view.getBigUint64(XMM0 + 16, true)).toBe(0n);
+
+    view.setBigUint64(XMM0 + 16, 0x0fed_cba9_8765_4321n, true);
+    expect((await context.switchTo(as)).kind).toBe("syscall");
+    expect(context.regs.syscallNumber).toBe(40);
+    expect(context.regs.get(UserRegsOffset.rbx)).toBe(0x0fed_cba9_8765_4321n);
+  });
+
+  it("takes its FPU state along to another address space", async () => {
+    const { as, context } = load("movq xmm0, rbx\nmov eax, 39\nsyscall");
+    context.regs.set(UserRegsOffset.rbx, 0xabcdn);
+    expect((await context.switchTo(as)).kind).toBe("syscall");
+
+    const other = sandbox.newAddressSpace();
+    sandbox.map(other, CODE, PAGE, Prot.Read | Prot.Exec, assemble("movq rbx, xmm0\nmov eax, 40\nsyscall", CODE));
+    context.regs.rip = CODE;
+    context.regs.set(UserRegsOffset.rbx, 0n);
+    expect((await context.switchTo(other)).kind).toBe("syscall");
+    expect(context.regs.get(UserRegsOffset.rbx)).toBe(0xabcdn);
+  });
+
+  it("runs many threads of one address space at once", async () => {
+    const rounds = 200;
+    const { as } = load(`
+      loop:
+        mov eax, 39
+        syscall
+        inc rbx
+        cmp rbx, ${rounds}
+        jb loop
+        mov eax, 60
+        syscall`);
+    const threads = 6;
+    const contexts = Array.from({ length: threads }, (_, i) => {
+      const c = sandbox.newContext();
+      c.regs.rip = CODE;
+      c.regs.set(UserRegsOffset.r12, BigInt(1000 + i));
+      return c;
+    });
+
+    await Promise.all(
+      contexts.map(async (c, i) => {
+        for (let n = 0; ; n++) {
+          const trap = await c.switchTo(as);
+          expect(trap.kind).toBe("syscall");
+          expect(c.regs.get(UserRegsOffset.r12)).toBe(BigInt(1000 + i));
+          if (c.regs.syscallNumber === 60) {
+            expect(n).toBe(rounds);
+            return;
+          }
+          expect(c.regs.get(UserRegsOffset.rbx)).toBe(BigInt(n));
+        }
+      }),
+    );
+    expect(readdirSync(`/proc/${as.process.pid}/task`).length).toBe(threads + 1);
+  });
+
+  it("reuses the stub thread of a released context", async () => {
+    const { as, context } = load("mov eax, 39\nsyscall");
+    expect((await context.switchTo(as)).kind).toBe("syscall");
+    context.release();
+    const next = sandbox.newContext();
+    next.regs.rip = CODE;
+    expect((await next.switchTo(as)).kind).toBe("syscall");
+    expect(next.fpState.length).toBeGreaterThan(0);
+    expect(readdirSync(`/proc/${as.process.pid}/task`).length).toBe(2);
+  });
+
+  it("returns an interrupt at once for a context interrupted while stopped", async () => {
+    const { as, context } = load("mov eax, 39\nsyscall");
+    context.interrupt();
+    expect(await context.switchTo(as)).toEqual({ kind: "interrupt" });
+    expect((await context.switchTo(as)).kind).toBe("syscall");
+  });
+
+  it("returns SIGKILL when its stub process is killed, and keeps working for others", async () => {
+    const { as, context } = load("loop: jmp loop");
+    const pending = context.switchTo(as);
+    setTimeout(() => process.kill(as.process.pid, "SIGKILL"), 20);
+    expect(await pending).toEqual({ kind: "signal", signo: SIGKILL, code: 0, addr: 0 });
+    expect(await context.switchTo(as)).toEqual({ kind: "signal", signo: SIGKILL, code: 0, addr: 0 });
+    as.mapFile(DATA, PAGE, 0, Prot.Read);
+    as.release();
+
+    const fresh = load("mov eax, 39\nsyscall");
+    expect((await fresh.context.switchTo(fresh.as)).kind).toBe("syscall");
+  });
+
+  it("sleeps on both sides while the application waits, and wakes on the next switch", async () => {
+    const slow = new Sandbox({ spinMs: 0 });
+    try {
+      const as = slow.newAddressSpace();
+      slow.map(as, CODE, PAGE, Prot.Read | Prot.Exec, assemble("loop: mov eax, 39\nsyscall\njmp loop", CODE));
+      const context = slow.newContext();
+      context.regs.rip = CODE;
+      expect((await context.switchTo(as)).kind).toBe("syscall");
+      await new Promise((r) => setTimeout(r, 50));
+      const status = (await import("node:fs")).readFileSync(`/proc/${as.process.pid}/task/${as.process.tids[0]}/stat`, "utf8");
+      expect(status.split(") ")[1][0]).toBe("S");
+      expect((await context.switchTo(as)).kind).toBe("syscall");
+    } finally {
+      slow.dispose();
+    }
+  });
+});
+
+describe("bad input", () => {
+  let sandbox: Sandbox;
+  beforeEach(() => {
+    sandbox = new Sandbox();
+  });
+  afterEach(() => sandbox.dispose());
+
+  it("rejects ranges and protections the platform cannot map", () => {
+    const as = sandbox.newAddressSpace();
+    expect(() => as.mapFile(CODE + 1, PAGE, 0, Prot.Read)).toThrow(RangeError);
+    expect(() => as.mapFile(CODE, 100, 0, Prot.Read)).toThrow(RangeError);
+    expect(() => as.mapFile(CODE, PAGE, 3, Prot.Read)).toThrow(RangeError);
+    expect(() => as.mapFile(CODE, PAGE, 0, 8)).toThrow(RangeError);
+    expect(() => as.mapFile(0, PAGE, 0, Prot.Read)).toThrow(RangeError);
+    expect(() => as.mapFile(sandbox.platform.userRange.end, PAGE, 0, Prot.Read)).toThrow(RangeError);
+    expect(() => as.unmap(sandbox.platform.userRange.end - PAGE, 2 * PAGE)).toThrow(RangeError);
+    expect(() => as.protect(CODE, -PAGE, Prot.Read)).toThrow(RangeError);
+    expect(() => as.mapFile(Number.NaN, PAGE, 0, Prot.Read)).toThrow(RangeError);
+    expect(as.process.dead).toBe(false);
+  });
+
+  it("rejects switches it cannot make", async () => {
+    const as = sandbox.newAddressSpace();
+    const context = sandbox.newContext();
+    const foreign = { mapFile() {}, unmap() {}, protect() {}, release() {} };
+    await expect(context.switchTo(foreign)).rejects.toThrow(TypeError);
+    sandbox.map(as, CODE, PAGE, Prot.Read | Prot.Exec, assemble("loop: jmp loop", CODE));
+    context.regs.rip = CODE;
+    const first = context.switchTo(as);
+    await expect(context.switchTo(as)).rejects.toThrow(/already running/);
+    context.interrupt();
+    expect(await first).toEqual({ kind: "interrupt" });
+    context.release();
+    await expect(context.switchTo(as)).rejects.toThrow(/released/);
+  });
+
+  it("rejects options that make no sense", () => {
+    expect(() => new SystrapPlatform({ memoryFile: sandbox.memoryFile, spinMs: -1 })).toThrow(RangeError);
+    expect(() => new SystrapPlatform({ memoryFile: sandbox.memoryFile, spinMs: Number.NaN })).toThrow(RangeError);
+    expect(() => new SystrapPlatform({ memoryFile: { fd: -5 } })).toThrow(RangeError);
+  });
+
+  it("refuses new work after close, and closes twice", () => {
+    sandbox.platform.close();
+    sandbox.platform.close();
+    expect(() => sandbox.platform.newAddressSpace()).toThrow(/closed/);
+    expect(() => sandbox.platform.newContext()).toThrow(/closed/);
+  });
+});
