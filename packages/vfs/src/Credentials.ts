@@ -3,7 +3,7 @@
  * and group IDs and the supplementary groups of a task. For access(2) without
  * AT_EACCESS the caller passes the real IDs instead.
  *
- * User ID 0 stands for a task with the file capabilities of root
+ * User ID 0 means a task with the file capabilities of root
  * (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_CHOWN, CAP_FSETID
  * and CAP_MKNOD). NOTE: capability sets are not modeled, so a root task that
  * dropped its capabilities still passes these checks.

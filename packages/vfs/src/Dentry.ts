@@ -7,7 +7,7 @@ import type { Mount } from "./Mount";
  * Dentries give `..`, getcwd and mount points a stable identity, because a
  * file system hands out inodes, not paths.
  *
- * Every lookup asks the file system again, and the cached child is kept only
+ * Every lookup calls the file system again, and the cached child is kept only
  * while it still names the same inode, so changes that a remote or host file
  * system makes behind the VFS show up on the next walk. A mount point is kept
  * even if its directory changes, as Linux pins it.

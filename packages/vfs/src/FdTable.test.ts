@@ -5,7 +5,7 @@ import { FdTable } from "./FdTable";
 import { FileDescription } from "./FileDescription";
 import type { FileDescriptionImpl } from "./FileSystem";
 
-/** A description whose release is counted, to check reference counting. */
+/** Creates a description that counts its releases, to check reference counting. */
 function countedFile(): { file: FileDescription; releases: () => number } {
   let released = 0;
   const impl: FileDescriptionImpl = {
@@ -105,9 +105,9 @@ describe("FdTable", () => {
 
   it("sweeps close-on-exec descriptors", () => {
     const table = new FdTable();
-    const kept = countedFile();
+    const survivor = countedFile();
     const dropped = countedFile();
-    table.install(kept.file);
+    table.install(survivor.file);
     table.install(dropped.file, { closeOnExec: true });
     table.setFlags(0, 0);
 

@@ -36,12 +36,12 @@ export class FdTable {
     return this.nofileLimit;
   }
 
-  /** Changes the RLIMIT_NOFILE limit; descriptors already above it stay open, as on Linux. */
+  /** Changes the RLIMIT_NOFILE limit. Descriptors already above it stay open, as on Linux. */
   setLimit(limit: number): void {
     this.nofileLimit = FdTable.checkLimit(limit);
   }
 
-  /** Returns the description of `fd`; throws EBADF if it is not open. */
+  /** Returns the description of `fd`. Throws EBADF if it is not open. */
   get(fd: number): FileDescription {
     return this.entry(fd).file;
   }
@@ -56,7 +56,7 @@ export class FdTable {
     return this.entry(fd).closeOnExec ? FD_CLOEXEC : 0;
   }
 
-  /** Sets the descriptor flags of `fd` (F_SETFD); only FD_CLOEXEC has a meaning. */
+  /** Sets the descriptor flags of `fd` (F_SETFD). Only FD_CLOEXEC has a meaning. */
   setFlags(fd: number, flags: number): void {
     this.entry(fd).closeOnExec = (flags & FD_CLOEXEC) !== 0;
   }

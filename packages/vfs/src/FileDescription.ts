@@ -36,7 +36,7 @@ const FIRST_IMPL_CURSOR = 2;
  * live here, and the file-specific work is done by `impl`.
  *
  * Offsets are numbers, so files larger than 2^53 bytes are out of reach.
- * The description starts with one reference, owned by whoever opened it.
+ * The description starts with one reference, owned by the caller that opened it.
  */
 export class FileDescription {
   private refs = 1;
@@ -46,7 +46,7 @@ export class FileDescription {
   constructor(
     readonly impl: FileDescriptionImpl,
     flags: number,
-    /** Where the file was opened, or undefined for a file with no name (host descriptors, pipes). */
+    /** The place in the tree that was opened, or undefined for a file with no name (host descriptors, pipes). */
     readonly vd?: VirtualDentry,
   ) {
     this.flags = flags & ~OPEN_ONLY_FLAGS;
@@ -148,7 +148,7 @@ export class FileDescription {
 
   /**
    * Implements pwrite64(2): writes at `offset` without moving the file
-   * offset. As on Linux, O_APPEND makes it append whatever `offset` says.
+   * offset. As on Linux, O_APPEND makes it append regardless of `offset`.
    */
   pwrite(src: Uint8Array, offset: number): number {
     if (!this.writable) {

@@ -63,7 +63,7 @@ export interface Inode extends Permissions {
   /** Creates the directory `name` in this directory. */
   mkdir(name: string, mode: number, owner: Owner): Inode;
 
-  /** Creates a special file `name`; `mode` includes its S_IFMT type and `rdev` its device number. */
+  /** Creates a special file `name`. `mode` includes its S_IFMT type and `rdev` its device number. */
   mknod(name: string, mode: number, rdev: number, owner: Owner): Inode;
 
   /** Creates the symbolic link `name` pointing to `target`. */
@@ -87,7 +87,7 @@ export interface Inode extends Permissions {
    */
   rename(oldName: string, newParent: Inode, newName: string, flags: number): void;
 
-  /** Changes attributes; also updates ctime. */
+  /** Changes attributes. Also updates ctime. */
   setattr(attr: SetAttr): void;
 }
 
@@ -128,7 +128,7 @@ export interface FileDescriptionImpl {
   truncate?(size: number): void;
 
   /**
-   * Returns the first offset at or after `offset` that holds data (SEEK_DATA)
+   * Returns the first offset at or after `offset` that contains data (SEEK_DATA)
    * or is in a hole (SEEK_HOLE), or throws ENXIO when there is none. Without
    * this method, the whole file counts as data.
    */
@@ -137,6 +137,6 @@ export interface FileDescriptionImpl {
   /** Replaces lseek for files whose offset rules are their own, such as devices. */
   seek?(current: number, offset: number, whence: number): number;
 
-  /** Frees what the open file holds; called once, when the last reference goes. */
+  /** Frees what the open file holds. Called once, when the last reference goes. */
   release(): void;
 }

@@ -18,7 +18,7 @@ export class Mount {
     readonly parent: Mount | null,
     /** The dentry of `parent` that this mount covers. */
     readonly mountpoint: Dentry | null,
-    /** True for a read-only mount (MS_RDONLY); writes fail with EROFS. */
+    /** True for a read-only mount (MS_RDONLY), where writes fail with EROFS. */
     readonly readOnly: boolean,
   ) {}
 

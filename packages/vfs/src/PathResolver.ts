@@ -29,7 +29,7 @@ export function checkPath(path: string): void {
   for (let i = 0; i < path.length; i++) {
     const code = path.charCodeAt(i);
     if (code === 0 || code > 0xff) {
-      throw new SyscallError(Errno.EINVAL, `path contains character code ${code}; paths are byte strings without NUL`);
+      throw new SyscallError(Errno.EINVAL, `path contains character code ${code}, but paths are byte strings without NUL`);
     }
   }
 }
@@ -115,7 +115,7 @@ export class PathResolver {
     return child === undefined ? undefined : { mount: parent.mount, dentry: child };
   }
 
-  /** Counts one more symbolic link and returns its target; throws ELOOP past MAXSYMLINKS. */
+  /** Counts one more symbolic link and returns its target. Throws ELOOP past MAXSYMLINKS. */
   readSymlink(link: VirtualDentry): string {
     this.symlinks++;
     if (this.symlinks > MAXSYMLINKS) {
@@ -140,7 +140,7 @@ export class PathResolver {
     }
   }
 
-  /** Returns where ".." of the directory `vd` leads. */
+  /** Returns the directory that ".." names in the directory `vd`. */
   parentOf(vd: VirtualDentry): VirtualDentry {
     let current = vd;
     for (;;) {

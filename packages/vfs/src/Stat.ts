@@ -33,7 +33,7 @@ export interface Stat {
  * UTIME_NOW and UTIME_OMIT never reach a file system.
  */
 export interface SetAttr {
-  /** New permission bits (S_IALLUGO); the file type bits are ignored. */
+  /** New permission bits (S_IALLUGO). The file type bits are ignored. */
   mode?: number;
   uid?: number;
   gid?: number;

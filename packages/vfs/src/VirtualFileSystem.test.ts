@@ -21,11 +21,11 @@ import { VirtualFileSystem } from "./VirtualFileSystem";
 
 const errnoNames = new Map<number, string>(Object.entries(Errno).map(([name, value]) => [value, name]));
 
-/** Runs `call` and returns "ok" plus its detail, or the name of the errno it failed with. */
-function outcome(call: () => string | void): string {
+/** Runs `call` and returns "ok" plus its result if that is a string, or the name of the errno it failed with. */
+function outcome(call: () => unknown): string {
   try {
     const detail = call();
-    return detail === undefined ? "ok" : `ok ${detail}`;
+    return typeof detail === "string" ? `ok ${detail}` : "ok";
   } catch (error) {
     if (error instanceof SyscallError) {
       return errnoNames.get(error.errno) ?? `errno ${error.errno}`;
@@ -116,7 +116,7 @@ function pathOfLength(root: string, length: number): string {
   return `${root}/${"./".repeat(Math.floor(padding / 2))}${padding % 2 === 1 ? "/" : ""}dir`;
 }
 
-/** Operations run in order on both trees; each one sees what the ones before it left. */
+/** Returns the operations to run in order on both trees, each on the state that the ones before it left. */
 function operations(root: string): [string, (calls: Calls) => string | void][] {
   const p = (relative: string) => `${root}/${relative}`;
   const long = "n".repeat(256);

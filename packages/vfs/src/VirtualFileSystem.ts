@@ -55,7 +55,7 @@ export class VirtualFileSystem {
     return makeDev(0, this.lastAnonymousMinor);
   }
 
-  /** Mounts `fs` as the root of the mount tree; throws if a root exists. */
+  /** Mounts `fs` as the root of the mount tree. Throws if a root exists. */
   mountRoot(fs: FileSystem, options: MountOptions = {}): Mount {
     if (this.rootMountValue !== undefined) {
       throw new Error("the root file system is already mounted");
@@ -64,7 +64,7 @@ export class VirtualFileSystem {
     return this.rootMountValue;
   }
 
-  /** The root mount; throws if mountRoot was not called. */
+  /** The root mount. Throws if mountRoot was not called. */
   get rootMount(): Mount {
     if (this.rootMountValue === undefined) {
       throw new Error("no root file system: call mountRoot first");
@@ -133,12 +133,12 @@ export class VirtualFileSystem {
     return resolveAt(ctx, newResolver(ctx), dir, path, atFlags, (atFlags & AT_SYMLINK_NOFOLLOW) === 0);
   }
 
-  /** Implements openat(2); see `openAt` in operations/open for the flag rules. */
+  /** Implements openat(2). See `openAt` in operations/open for the flag rules. */
   openAt(ctx: FsContext, dir: FileDescription | undefined, path: string, flags: number, mode = 0): FileDescription {
     return openAt(ctx, dir, path, flags, mode);
   }
 
-  /** Implements newfstatat(2); `atFlags` may hold AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH. */
+  /** Implements newfstatat(2). `atFlags` may hold AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH. */
   statAt(ctx: FsContext, dir: FileDescription | undefined, path: string, atFlags = 0): Stat {
     return statAt(ctx, dir, path, atFlags);
   }
@@ -168,7 +168,7 @@ export class VirtualFileSystem {
     symlinkAt(ctx, target, dir, path);
   }
 
-  /** Implements linkat(2); `atFlags` may hold AT_SYMLINK_FOLLOW and AT_EMPTY_PATH. */
+  /** Implements linkat(2). `atFlags` may hold AT_SYMLINK_FOLLOW and AT_EMPTY_PATH. */
   linkAt(
     ctx: FsContext,
     oldDir: FileDescription | undefined,
@@ -180,7 +180,7 @@ export class VirtualFileSystem {
     linkAt(ctx, oldDir, oldPath, newDir, newPath, atFlags);
   }
 
-  /** Implements unlinkat(2); AT_REMOVEDIR makes it rmdir. */
+  /** Implements unlinkat(2). AT_REMOVEDIR makes it rmdir. */
   unlinkAt(ctx: FsContext, dir: FileDescription | undefined, path: string, atFlags = 0): void {
     unlinkAt(ctx, dir, path, atFlags);
   }
@@ -190,7 +190,7 @@ export class VirtualFileSystem {
     rmdirAt(ctx, dir, path);
   }
 
-  /** Implements renameat2(2); `flags` may be RENAME_NOREPLACE or RENAME_EXCHANGE. */
+  /** Implements renameat2(2). `flags` may be RENAME_NOREPLACE or RENAME_EXCHANGE. */
   renameAt(
     ctx: FsContext,
     oldDir: FileDescription | undefined,
@@ -202,17 +202,17 @@ export class VirtualFileSystem {
     renameAt(ctx, oldDir, oldPath, newDir, newPath, flags);
   }
 
-  /** Implements fchmodat(2); fchmod is `chmodAt(ctx, file, "", mode, AT_EMPTY_PATH)`. */
+  /** Implements fchmodat(2). Fchmod is `chmodAt(ctx, file, "", mode, AT_EMPTY_PATH)`. */
   chmodAt(ctx: FsContext, dir: FileDescription | undefined, path: string, mode: number, atFlags = 0): void {
     chmodAt(ctx, dir, path, mode, atFlags);
   }
 
-  /** Implements fchownat(2); -1 leaves an ID unchanged. */
+  /** Implements fchownat(2). -1 leaves an ID unchanged. */
   chownAt(ctx: FsContext, dir: FileDescription | undefined, path: string, uid: number, gid: number, atFlags = 0): void {
     chownAt(ctx, dir, path, uid, gid, atFlags);
   }
 
-  /** Implements utimensat(2); `times` undefined sets both times to now. */
+  /** Implements utimensat(2). `times` undefined sets both times to now. */
   utimensAt(
     ctx: FsContext,
     dir: FileDescription | undefined,

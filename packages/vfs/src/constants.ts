@@ -29,7 +29,7 @@ export const O_DSYNC = 0o10000;
 export const O_ASYNC = 0o20000;
 /** Bypass the page cache. */
 export const O_DIRECT = 0o40000;
-/** Large file offsets; always set on 64-bit. */
+/** Large file offsets. Always set on 64-bit. */
 export const O_LARGEFILE = 0o100000;
 /** Fail with ENOTDIR unless the file is a directory. */
 export const O_DIRECTORY = 0o200000;
@@ -95,7 +95,7 @@ export const SEEK_SET = 0;
 export const SEEK_CUR = 1;
 /** lseek: the offset is relative to the end of the file. */
 export const SEEK_END = 2;
-/** lseek: the next offset at or after the given one that holds data. */
+/** lseek: the next offset at or after the given one that contains data. */
 export const SEEK_DATA = 3;
 /** lseek: the next offset at or after the given one that is in a hole. */
 export const SEEK_HOLE = 4;

@@ -1,6 +1,6 @@
-// The layout of `struct linux_dirent64`, the record that getdents64 writes:
-//   u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]
-// d_name ends with a NUL, and each record is padded to a multiple of 8 bytes.
+// The layout of `struct linux_dirent64`, the record that getdents64 writes.
+// Its fields are u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type and the name.
+// The name ends with a NUL, and each record is padded to a multiple of 8 bytes.
 
 /** Offset of d_ino in linux_dirent64. */
 export const DIRENT64_INO = 0;

@@ -4,7 +4,7 @@ import type { FileDescriptionImpl } from "../FileSystem";
 import type { Stat } from "../Stat";
 
 /**
- * Opens one device. `flags` are the open flags; `stat` returns the
+ * Opens one device. `flags` are the open flags, and `stat` returns the
  * attributes of the device node that was opened, which fstat reports.
  */
 export type DeviceOpener = (flags: number, stat: () => Stat) => FileDescriptionImpl;
@@ -18,7 +18,7 @@ export class DeviceRegistry {
   private readonly characterDevices = new Map<number, DeviceOpener>();
   private readonly blockDevices = new Map<number, DeviceOpener>();
 
-  /** Adds the character device `rdev` (see makeDev); throws if the number is taken. */
+  /** Adds the character device `rdev` (see makeDev). Throws if the number is taken. */
   registerCharacterDevice(rdev: number, open: DeviceOpener): void {
     if (this.characterDevices.has(rdev)) {
       throw new Error(`character device 0x${rdev.toString(16)} is already registered`);
@@ -26,7 +26,7 @@ export class DeviceRegistry {
     this.characterDevices.set(rdev, open);
   }
 
-  /** Adds the block device `rdev`; throws if the number is taken. */
+  /** Adds the block device `rdev`. Throws if the number is taken. */
   registerBlockDevice(rdev: number, open: DeviceOpener): void {
     if (this.blockDevices.has(rdev)) {
       throw new Error(`block device 0x${rdev.toString(16)} is already registered`);

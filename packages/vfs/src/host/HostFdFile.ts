@@ -6,7 +6,7 @@ import { statFromHost } from "./hostStat";
 
 /** Options of a HostFdFile. */
 export interface HostFdFileOptions {
-  /** Close the host descriptor when the file is released; false by default, as for the Sentry's own stdio. */
+  /** Close the host descriptor when the file is released. False by default, as for the Sentry's own stdio. */
   ownsFd?: boolean;
 }
 

@@ -36,13 +36,13 @@ import { statFromHost } from "./hostStat";
 /** Inode numbers handed to files on other host devices than the root's start here. */
 const FOREIGN_INO_BASE = 2 ** 52;
 
-/** Host open flags for a regular file: never follow, never block, never take a terminal. */
+/** Host open flags for a regular file: read-only, O_NOFOLLOW, O_NONBLOCK (so a FIFO swapped in cannot block) and O_NOCTTY. */
 const HOST_OPEN_FLAGS =
   hostConstants.O_RDONLY | hostConstants.O_NOFOLLOW | hostConstants.O_NONBLOCK | hostConstants.O_NOCTTY;
 
 /** Options of a HostFileSystem. */
 export interface HostFileSystemOptions {
-  /** st_dev of its inodes; use VirtualFileSystem.allocateDevice. */
+  /** st_dev of its inodes. Use VirtualFileSystem.allocateDevice. */
   dev: number;
 }
 
@@ -53,7 +53,7 @@ function hostPathBuffer(path: string): Buffer {
 
 /**
  * A host directory tree served read-only through Node's synchronous fs calls.
- * It stands in for the gofer until the gofer exists.
+ * The gofer will replace it behind the same FileSystem interface.
  *
  * It never opens a host device node, FIFO or socket: opening a device node
  * or a FIFO fails with EACCES (what Linux returns for a device node on a
@@ -76,7 +76,7 @@ export class HostFileSystem implements FileSystem {
   private readonly foreignInos = new Map<string, number>();
   private readonly rootInode: HostInode;
 
-  /** Serves the host directory `hostRoot` (a UTF-8 path; symbolic links in it are resolved once, here). */
+  /** Serves the host directory `hostRoot`, a UTF-8 path whose symbolic links are resolved once, here. */
   constructor(hostRoot: string, options: HostFileSystemOptions) {
     this.dev = options.dev;
     const resolved = hostCall(() => realpathSync(hostRoot, { encoding: "buffer" }));
@@ -92,7 +92,7 @@ export class HostFileSystem implements FileSystem {
     return this.rootInode;
   }
 
-  /** Returns the inode number that the sandbox sees for host attributes `host`. */
+  /** Returns the inode number that the sandbox shows for the host attributes `host`. */
   inoOf(host: BigIntStats): number {
     if (host.dev === this.rootDev) {
       return Number(host.ino);

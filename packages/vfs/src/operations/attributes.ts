@@ -80,7 +80,7 @@ export function accessAt(
   checkAccess(ctx.creds, vd.dentry.inode, mode);
 }
 
-/** Implements readlinkat(2); an empty path names `dir` itself (an O_PATH descriptor of a link). */
+/** Implements readlinkat(2). An empty path names `dir` itself (an O_PATH descriptor of a link). */
 export function readlinkAt(ctx: FsContext, dir: FileDescription | undefined, path: string): string {
   const vd = resolveTarget(ctx, dir, path, AT_SYMLINK_NOFOLLOW | (path.length === 0 ? AT_EMPTY_PATH : 0));
   if (!vd.dentry.isSymlink) {
@@ -156,7 +156,7 @@ export function chmodAt(
 
 /**
  * Implements fchownat(2) (and chown, lchown, fchown). An ID of -1 leaves it
- * unchanged. Only root may change the owner; the owner may change the group
+ * unchanged. Only root may change the owner. The owner may change the group
  * to one of its own groups. Other changes fail with EPERM. A changed
  * non-directory loses S_ISUID, and S_ISGID when it has group execute.
  */

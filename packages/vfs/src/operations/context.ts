@@ -8,8 +8,8 @@ import { PathResolver } from "../PathResolver";
 import type { Owner } from "../Stat";
 
 /**
- * What a path operation of a task depends on: who asks, where "/" and "."
- * are, and the umask for new files. The Sentry keeps one per task (or per
+ * The state of a task that its path operations use: the credentials, the
+ * directories that "/" and "." name, and the umask for new files. The Sentry keeps one per task (or per
  * shared fs_struct) and passes it to every VirtualFileSystem call.
  */
 export interface FsContext {

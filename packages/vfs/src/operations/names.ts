@@ -47,10 +47,11 @@ function resolveParentAt(
 }
 
 /**
- * Prepares the creation of a new name as Linux's filename_create does:
- * EEXIST for ".", "..", "/" or a name that exists, ENOENT for a missing
- * name with a trailing slash (unless a directory is being made), EROFS,
- * then EACCES without write and search permission on the parent.
+ * Checks that a new name can be created, in the order of Linux's
+ * filename_create. It throws EEXIST for ".", "..", "/" or a name that
+ * exists. A missing name with a trailing slash gets ENOENT unless a
+ * directory is being made. EROFS comes next, then EACCES without write and
+ * search permission on the parent.
  */
 function prepareCreate(
   ctx: FsContext,
@@ -174,7 +175,7 @@ export function linkAt(
 }
 
 /**
- * Implements unlinkat(2); with AT_REMOVEDIR in `atFlags` it removes a
+ * Implements unlinkat(2). With AT_REMOVEDIR in `atFlags` it removes a
  * directory as rmdir(2) does.
  */
 export function unlinkAt(ctx: FsContext, dir: FileDescription | undefined, path: string, atFlags: number): void {

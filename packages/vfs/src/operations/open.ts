@@ -37,14 +37,14 @@ import {
   startOf,
 } from "./context";
 
-/** Flags that O_PATH keeps; the others are ignored, as on Linux. */
+/** Flags that O_PATH keeps. The others are ignored, as on Linux. */
 const O_PATH_FLAGS = O_PATH | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW;
 
 /**
  * Implements openat(2): resolves `path` from `dir` (or the working
  * directory), handles O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY, O_NOFOLLOW and
  * O_PATH, checks permissions, and returns a new description with one
- * reference. `mode` is used only when a file is created; the umask applies.
+ * reference. `mode` is used only when a file is created. The umask applies.
  * O_CLOEXEC is left for the caller, which puts it on the descriptor.
  */
 export function openAt(
@@ -63,7 +63,7 @@ export function openAt(
   } else if ((flags & O_CREAT) !== 0 && (flags & O_DIRECTORY) !== 0) {
     throw new SyscallError(Errno.EINVAL, "O_CREAT with O_DIRECTORY");
   } else if ((flags & O_ACCMODE) === O_ACCMODE) {
-    // NOTE: Linux accepts access mode 3 (no reads or writes, ioctl only); here it is rejected.
+    // NOTE: Linux accepts access mode 3 (no reads or writes, ioctl only). Here it is rejected.
     throw new SyscallError(Errno.EINVAL, "invalid access mode 3");
   }
 

@@ -66,7 +66,7 @@ export class FileData {
     this.length = Math.max(this.length, offset + src.length);
   }
 
-  /** Sets the size; shrinking frees the pages past the end and zeroes the tail of the last one. */
+  /** Sets the size. Shrinking frees the pages past the end and zeroes the tail of the last one. */
   truncate(size: number): void {
     if (size > Number.MAX_SAFE_INTEGER) {
       throw new SyscallError(Errno.EFBIG);
@@ -84,7 +84,7 @@ export class FileData {
   }
 
   /**
-   * Returns the first offset at or after `offset` that holds data
+   * Returns the first offset at or after `offset` that contains data
    * (SEEK_DATA) or lies in a hole (SEEK_HOLE). The end of the file counts as
    * a hole. Throws ENXIO at or past the end, or when no data follows.
    */

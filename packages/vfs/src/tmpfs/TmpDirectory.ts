@@ -23,7 +23,7 @@ const DIRENT_SIZE = 20;
 
 interface DirectoryEntry {
   inode: TmpInode;
-  /** Position in readdir order; it only grows, so cursors stay valid while entries come and go. */
+  /** Position in readdir order. It only grows, so cursors stay valid while entries come and go. */
   cookie: number;
 }
 
@@ -194,7 +194,7 @@ export class TmpDirectory extends TmpInode {
     return inode;
   }
 
-  /** Removes the entry that a rename replaces; a directory must be empty. */
+  /** Removes the entry that a rename replaces. A directory must be empty. */
   private dropForReplace(name: string, replaced: TmpInode): void {
     if (replaced instanceof TmpDirectory) {
       if (replaced.entries.size > 0) {

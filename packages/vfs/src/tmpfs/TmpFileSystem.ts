@@ -4,15 +4,15 @@ import { TmpDirectory } from "./TmpDirectory";
 
 /** Options of a new tmpfs. */
 export interface TmpFileSystemOptions {
-  /** st_dev of its inodes; use VirtualFileSystem.allocateDevice. */
+  /** st_dev of its inodes. Use VirtualFileSystem.allocateDevice. */
   dev: number;
-  /** Permission bits of the root directory; 0o1777 by default, as Linux's tmpfs. */
+  /** Permission bits of the root directory. 0o1777 by default, as Linux's tmpfs. */
   mode?: number;
-  /** Owner of the root directory; 0 by default. */
+  /** Owner of the root directory. 0 by default. */
   uid?: number;
-  /** Group of the root directory; 0 by default. */
+  /** Group of the root directory. 0 by default. */
   gid?: number;
-  /** Devices that the device nodes of this file system open; without it they fail with ENXIO. */
+  /** Devices that the device nodes of this file system open. Without it they fail with ENXIO. */
   devices?: DeviceRegistry;
 }
 
@@ -43,7 +43,7 @@ export class TmpFileSystem implements FileSystem {
     return this.rootDirectory;
   }
 
-  /** Allocates the next inode number; the root directory gets 1. */
+  /** Allocates the next inode number. The root directory gets 1. */
   nextIno(): number {
     return ++this.lastIno;
   }

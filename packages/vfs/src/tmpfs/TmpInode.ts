@@ -8,7 +8,7 @@ import type { TmpFileSystem } from "./TmpFileSystem";
 const BLOCK_SIZE = 4096;
 
 /**
- * The part that every tmpfs inode shares: attributes and the default answers
+ * The part that every tmpfs inode shares: attributes and the default results
  * of operations that only some file types support. Subclasses are the
  * directory, regular file, symbolic link and special file.
  */
@@ -128,7 +128,7 @@ export abstract class TmpInode implements Inode {
     this.ctime = timespecNow();
   }
 
-  /** Changes the size; only regular files support it. */
+  /** Changes the size. Only regular files support it. */
   protected setSize(_size: number): void {
     throw new SyscallError(Errno.EINVAL);
   }

@@ -3,7 +3,7 @@ import type { Stat } from "../Stat";
 import { FileData } from "./FileData";
 import { TmpInode } from "./TmpInode";
 
-/** A regular file of a tmpfs; its contents are a sparse FileData. */
+/** A regular file of a tmpfs. Its contents are a sparse FileData. */
 export class TmpRegularFile extends TmpInode {
   readonly data = new FileData();
 
