@@ -337,6 +337,28 @@ describe("formatSyscall", () => {
     expect(formatSyscall(SYS.chdir, [name], 0n, memory)).toBe(`chdir("${long}") = 0`);
   });
 
+  test("every syscall formats garbage memory and arguments", () => {
+    // Every address is readable and filled with bytes from a fixed pseudo-random sequence.
+    let seed = 12345;
+    const memory: StraceMemory = {
+      read: (_addr, length) => Uint8Array.from({ length }, () => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed >> 16 & 0xff;
+      }),
+    };
+    const argSets = [
+      [0xffff_ffff_ffff_ffffn, 0x8000_0000_0000_0000n, 0x7fff_ffffn, 0x1_0000_0000n, 4096n, 40n],
+      [1n, 0x1000n, 64n, 3n, 0x1000n, 0x10n],
+    ];
+    for (let nr = 0; nr < 470; nr++) {
+      for (const args of argSets) {
+        for (const result of [0n, 17n, BigInt.asUintN(64, -14n), undefined]) {
+          expect(formatSyscall(nr, args, result, memory)).toMatch(/^\w+\(.*\) = /s);
+        }
+      }
+    }
+  });
+
   test("every syscall formats without throwing on empty memory", () => {
     const memory = new FakeMemory();
     for (let nr = 0; nr < 470; nr++) {
