@@ -149,6 +149,17 @@ describe("FdTable", () => {
     expect(errnoOf(() => table.closeRange(0, 1, 0x80))).toBe(Errno.EINVAL);
   });
 
+  it("picks the start of *at paths", () => {
+    const table = new FdTable();
+    const { file } = countedFile();
+    const fd = table.install(file);
+    expect(table.startDirectory(-100, "relative")).toBeUndefined();
+    expect(table.startDirectory(99, "/absolute")).toBeUndefined();
+    expect(table.startDirectory(fd, "relative")).toBe(file);
+    expect(table.startDirectory(fd, "")).toBe(file);
+    expect(errnoOf(() => table.startDirectory(99, "relative"))).toBe(Errno.EBADF);
+  });
+
   it("rejects an invalid limit", () => {
     expect(() => new FdTable(-1)).toThrow(RangeError);
     expect(() => new FdTable(2 ** 21)).toThrow(RangeError);

@@ -1,5 +1,5 @@
 import { Errno, SyscallError } from "@sandbox/abi";
-import { CLOSE_RANGE_CLOEXEC, CLOSE_RANGE_UNSHARE, FD_CLOEXEC, O_CLOEXEC } from "./constants";
+import { AT_FDCWD, CLOSE_RANGE_CLOEXEC, CLOSE_RANGE_UNSHARE, FD_CLOEXEC, O_CLOEXEC } from "./constants";
 import type { FileDescription } from "./FileDescription";
 
 interface FdEntry {
@@ -49,6 +49,19 @@ export class FdTable {
   /** Returns the description of `fd`, or undefined if it is not open. */
   lookup(fd: number): FileDescription | undefined {
     return Number.isInteger(fd) && fd >= 0 ? this.entries[fd]?.file : undefined;
+  }
+
+  /**
+   * Returns the description where the path of an *at call starts: undefined
+   * (the working directory) for AT_FDCWD or an absolute path, else the
+   * description of `dirfd`, or EBADF if it is not open. The path walk checks
+   * that it is a directory.
+   */
+  startDirectory(dirfd: number, path: string): FileDescription | undefined {
+    if (dirfd === AT_FDCWD || path.startsWith("/")) {
+      return undefined;
+    }
+    return this.get(dirfd);
   }
 
   /** Returns the descriptor flags of `fd` (F_GETFD): FD_CLOEXEC or 0. */

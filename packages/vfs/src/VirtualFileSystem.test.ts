@@ -183,6 +183,10 @@ function operations(root: string): [string, (calls: Calls) => string | void][] {
     ["mkdir trailing slash", (c) => c.mkdir(p("dir/made/"), 0o750)],
     ["stat made", (c) => c.stat(p("dir/made"))],
     ["mkdir long name", (c) => c.mkdir(p(long), 0o755)],
+    ["mkdir special bits", (c) => c.mkdir(p("dir/special"), 0o7777)],
+    ["stat special bits dir", (c) => c.stat(p("dir/special"))],
+    ["open O_CREAT special bits", (c) => c.open(p("dir/special-file"), O_CREAT | O_WRONLY, 0o7777)],
+    ["stat special bits file", (c) => c.stat(p("dir/special-file"))],
     ["rmdir non-empty", (c) => c.rmdir(p("dir/sub"))],
     ["rmdir file", (c) => c.rmdir(p("dir/file"))],
     ["rmdir .", (c) => c.rmdir(p("dir/empty/."))],
@@ -513,6 +517,34 @@ describe("VirtualFileSystem", () => {
     expect(outcome(() => vfs.renameAt(ctx, undefined, "/b", undefined, "/file", 1))).toBe("EEXIST");
     expect(outcome(() => vfs.renameAt(ctx, undefined, "/file", undefined, "/file/a2/x", 2))).toBe("ENOENT");
     expect(outcome(() => vfs.renameAt(ctx, undefined, "/file/a2", undefined, "/file/a2/deep", 2))).toBe("EINVAL");
+  });
+
+  it("opens programs with execute permission only", async () => {
+    const { Credentials } = await import("./Credentials");
+    const { vfs, ctx } = newVfs();
+    vfs.openAt(ctx, undefined, "/prog", O_CREAT | O_WRONLY, 0o711).decRef();
+    vfs.openAt(ctx, undefined, "/data", O_CREAT | O_WRONLY, 0o644).decRef();
+    vfs.symlinkAt(ctx, "prog", undefined, "/link");
+    const user: FsContext = { ...ctx, creds: new Credentials(1000, 1000) };
+
+    const program = vfs.openExecutable(user, undefined, "/link");
+    expect(program.readable).toBe(true);
+    expect(program.vd?.dentry.name).toBe("prog");
+    program.decRef();
+    expect(outcome(() => vfs.openAt(user, undefined, "/prog", O_RDONLY))).toBe("EACCES");
+    expect(outcome(() => vfs.openExecutable(user, undefined, "/data"))).toBe("EACCES");
+    expect(outcome(() => vfs.openExecutable(ctx, undefined, "/data"))).toBe("EACCES");
+    expect(outcome(() => vfs.openExecutable(ctx, undefined, "/"))).toBe("EACCES");
+    expect(outcome(() => vfs.openExecutable(ctx, undefined, "/link", 0x100))).toBe("ELOOP");
+  });
+
+  it("allows O_NOATIME only to the owner", async () => {
+    const { Credentials } = await import("./Credentials");
+    const { vfs, ctx } = newVfs();
+    vfs.openAt(ctx, undefined, "/f", O_CREAT | O_WRONLY, 0o644).decRef();
+    const user: FsContext = { ...ctx, creds: new Credentials(1000, 1000) };
+    expect(outcome(() => vfs.openAt(user, undefined, "/f", O_RDONLY | 0o1000000))).toBe("EPERM");
+    expect(outcome(() => vfs.openAt(ctx, undefined, "/f", O_RDONLY | 0o1000000).decRef())).toBe("ok");
   });
 
   it("rejects paths that are not byte strings", () => {

@@ -17,7 +17,7 @@ import {
 } from "./operations/attributes";
 import { type FsContext, newResolver, resolveAt } from "./operations/context";
 import { linkAt, mkdirAt, mknodAt, renameAt, rmdirAt, symlinkAt, unlinkAt } from "./operations/names";
-import { openAt } from "./operations/open";
+import { openAt, openExecutable } from "./operations/open";
 import type { Stat, Timespec } from "./Stat";
 
 /** The largest minor number of an anonymous device (major 0), as Linux allows. */
@@ -136,6 +136,15 @@ export class VirtualFileSystem {
   /** Implements openat(2). See `openAt` in operations/open for the flag rules. */
   openAt(ctx: FsContext, dir: FileDescription | undefined, path: string, flags: number, mode = 0): FileDescription {
     return openAt(ctx, dir, path, flags, mode);
+  }
+
+  /**
+   * Opens the program of execve(2) or execveat(2): a regular file with
+   * execute permission (EACCES otherwise), read permission not needed.
+   * `atFlags` may hold AT_SYMLINK_NOFOLLOW (ELOOP on a link) and AT_EMPTY_PATH.
+   */
+  openExecutable(ctx: FsContext, dir: FileDescription | undefined, path: string, atFlags = 0): FileDescription {
+    return openExecutable(ctx, dir, path, atFlags);
   }
 
   /** Implements newfstatat(2). `atFlags` may hold AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH. */

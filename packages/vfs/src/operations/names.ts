@@ -80,7 +80,7 @@ export function mkdirAt(ctx: FsContext, dir: FileDescription | undefined, path: 
   const resolver = newResolver(ctx);
   const { parent, name } = prepareCreate(ctx, resolver, dir, path, true);
   const parentInode = parent.dentry.inode;
-  let permissions = mode & (S_IALLUGO & ~S_ISGID) & ~ctx.umask;
+  let permissions = mode & (0o777 | S_ISVTX) & ~ctx.umask;
   if ((parentInode.mode & S_ISGID) !== 0) {
     permissions |= S_ISGID;
   }

@@ -1,11 +1,14 @@
 import { Errno, SyscallError } from "@sandbox/abi";
 import {
+  AT_EMPTY_PATH,
+  AT_SYMLINK_NOFOLLOW,
   O_ACCMODE,
   O_CLOEXEC,
   O_CREAT,
   O_DIRECTORY,
   O_EXCL,
   O_LARGEFILE,
+  O_NOATIME,
   O_NOFOLLOW,
   O_PATH,
   O_RDONLY,
@@ -25,15 +28,17 @@ import {
 import type { VirtualDentry } from "../Dentry";
 import { FileDescription } from "../FileDescription";
 import type { FileDescriptionImpl } from "../FileSystem";
-import { checkAccess } from "../permission";
+import { checkAccess, checkExecute, isOwnerOrRoot } from "../permission";
 import type { PathResolver } from "../PathResolver";
 import type { Stat } from "../Stat";
 import {
+  checkFlags,
   checkMountWritable,
   checkWritable,
   type FsContext,
   newResolver,
   ownerOfNewInode,
+  resolveAt,
   startOf,
 } from "./context";
 
@@ -89,6 +94,9 @@ export function openAt(
     throw new SyscallError(Errno.ELOOP);
   }
 
+  if ((flags & O_NOATIME) !== 0 && !isOwnerOrRoot(ctx.creds, inode)) {
+    throw new SyscallError(Errno.EPERM, "O_NOATIME on a file of another user");
+  }
   const accessMode = flags & O_ACCMODE;
   if (!created) {
     let access = 0;
@@ -117,6 +125,29 @@ export function openAt(
     }
   }
   return new FileDescription(impl, flags | O_LARGEFILE, vd);
+}
+
+/**
+ * Opens the file that execve(2) or execveat(2) runs: `path` is resolved
+ * from `dir` (following a final symbolic link unless AT_SYMLINK_NOFOLLOW is
+ * set, which then fails with ELOOP), and the file must be a regular file
+ * with execute permission (EACCES). Read permission is not needed, as on
+ * Linux, so the description is opened read-only without checking it.
+ */
+export function openExecutable(
+  ctx: FsContext,
+  dir: FileDescription | undefined,
+  path: string,
+  atFlags: number,
+): FileDescription {
+  checkFlags(atFlags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, "execveat");
+  const vd = resolveAt(ctx, newResolver(ctx), dir, path, atFlags, (atFlags & AT_SYMLINK_NOFOLLOW) === 0);
+  const inode = vd.dentry.inode;
+  if (vd.dentry.isSymlink) {
+    throw new SyscallError(Errno.ELOOP);
+  }
+  checkExecute(ctx.creds, inode);
+  return new FileDescription(inode.open(O_RDONLY), O_RDONLY | O_LARGEFILE, vd);
 }
 
 /**
