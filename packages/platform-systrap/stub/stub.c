@@ -567,6 +567,20 @@ static void wait_for_run(u8 *slot)
 }
 
 /*
+ * Whether this trap is a new thread entering the handler for the first time
+ * (stub_bootstrap on the slot's thread stack), rather than a system call of
+ * the application. The application can imitate all of it; it then only
+ * restarts itself from the state the Sentry last gave it.
+ */
+static int is_bootstrap(const u8 *slot, int sig, const struct siginfo *info, const struct ucontext *uc)
+{
+	u64 sp = uc->mcontext.rsp;
+
+	return sig == SIGSYS && info->addr == (u64)stub_bootstrap_return && info->syscall == SYS_getpid &&
+	       sp > (u64)slot + SLOT_FPU + SLOT_FPU_CAPACITY && sp <= (u64)slot + SLOT_THREAD_STACK_TOP;
+}
+
+/*
  * The handler of every signal the stub reports. It runs on the slot's signal
  * stack (anything else means the application changed the stack, and the stub
  * dies), saves the trapped state into the slot, hands the slot to the Sentry,
@@ -586,7 +600,7 @@ void stub_handler(int sig, struct siginfo *info, struct ucontext *uc)
 	if (sp < (u64)slot + SLOT_SIGSTACK)
 		die(EXIT_BAD_STACK);
 
-	if (!(sig == SIGSYS && info->addr == (u64)stub_bootstrap_return)) {
+	if (!is_bootstrap(slot, sig, info, uc)) {
 		save_state(slot, sig, info, uc);
 		exchange32(slot + SLOT_STATE, STATE_TRAPPED);
 		wake_sentry(slot, index);
