@@ -78,6 +78,9 @@ export function openAt(
   let created = false;
   if ((flags & O_CREAT) !== 0) {
     ({ vd, created } = openOrCreate(ctx, resolver, start, path, flags, mode));
+    if (vd.dentry.isDirectory) {
+      throw new SyscallError(Errno.EISDIR);
+    }
   } else {
     vd = resolver.resolve(start, path, (flags & O_NOFOLLOW) === 0);
   }
