@@ -51,7 +51,7 @@ export interface ElfImage {
 /** Reads file bytes at an offset; returns the number of bytes read. */
 export type ReadAt = (offset: number, target: Uint8Array) => number;
 
-/** Reads `length` bytes or fails with `errno`, as binfmt_elf does for short reads (EIO for tables, ENOEXEC for the header). */
+/** Reads `length` bytes or fails with `errno`: binfmt_elf gives ENOEXEC for a short header or program header table and EIO for a short PT_INTERP. */
 function readExactly(readAt: ReadAt, offset: number, length: number, errno: number = Errno.EIO): Uint8Array {
   const bytes = new Uint8Array(length);
   const read = readAt(offset, bytes);
@@ -89,7 +89,7 @@ export function parseElf(readAt: ReadAt): ElfImage {
     throw new SyscallError(Errno.ENOEXEC, "invalid ELF program header table");
   }
 
-  const table = readExactly(readAt, phoff, phnum * phentsize);
+  const table = readExactly(readAt, phoff, phnum * phentsize, Errno.ENOEXEC);
   const tableView = new DataView(table.buffer);
   const programHeaders: ProgramHeader[] = [];
   let interpreter: string | undefined;

@@ -1,0 +1,141 @@
+// The runsc command line: strace output, exit statuses of bad input, flags.
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BUSYBOX, makeTempDir, runNative, runSandboxed, RUNSC_BIN } from "./harness";
+
+let work: ReturnType<typeof makeTempDir>;
+
+beforeAll(() => {
+  work = makeTempDir("runsc-cli");
+  mkdirSync(join(work.path, "a-directory"));
+  writeFileSync(join(work.path, "not-executable"), "#!/bin/sh\necho hi\n");
+  chmodSync(join(work.path, "not-executable"), 0o644);
+  writeFileSync(join(work.path, "plain-text"), "this is not a program\n");
+  chmodSync(join(work.path, "plain-text"), 0o755);
+
+  const foreign = Buffer.from(readFileSync(BUSYBOX));
+  foreign.writeUInt16LE(183, 18); // e_machine = EM_AARCH64
+  writeFileSync(join(work.path, "foreign-elf"), foreign);
+  chmodSync(join(work.path, "foreign-elf"), 0o755);
+
+  copyFileSync(BUSYBOX, join(work.path, "truncated-elf"));
+  truncateSync(join(work.path, "truncated-elf"), 100);
+  chmodSync(join(work.path, "truncated-elf"), 0o755);
+
+  writeFileSync(join(work.path, "segv.c"), "int main(void) { return *(volatile int *)0; }\n");
+  spawnSync("gcc", ["-static", "-O0", "-o", join(work.path, "segv"), join(work.path, "segv.c")]);
+  spawnSync("gcc", ["-O1", "-o", join(work.path, "execve_only"), join(__dirname, "fixtures/execve_only.c")]);
+});
+
+afterAll(() => work?.dispose());
+
+describe("--strace", () => {
+  it("prints each system call in strace's format", () => {
+    const result = runSandboxed([BUSYBOX, "cat", "/etc/hostname", "/nonexistent"], { runscArgs: ["--strace"] });
+    const lines = result.stderr.split("\n");
+    expect(lines).toContainEqual(expect.stringMatching(/^\[pid 1\] openat\(AT_FDCWD, "\/etc\/hostname", O_RDONLY\) = 3$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^\[pid 1\] read\(3, ".*"\.*, \d+\) = \d+$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^\[pid 1\] openat\(AT_FDCWD, "\/nonexistent", O_RDONLY\) = -1 ENOENT \(No such file or directory\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^\[pid 1\] mmap\(NULL, \d+, PROT_READ\|PROT_WRITE, MAP_PRIVATE\|MAP_ANONYMOUS, -1, 0\) = 0x[0-9a-f]+$/));
+    expect(lines).toContainEqual("[pid 1] exit_group(1) = ?");
+    expect(result.status).toBe(1);
+  });
+
+  it("is accepted after do", () => {
+    const result = runSandboxed([BUSYBOX, "true"], { doArgs: ["--strace"] });
+    expect(result.stderr).toContain("exit_group(0) = ?");
+  });
+});
+
+describe("bad input", () => {
+  // The native reference is a plain execve(2): env(1) goes through execvp(3),
+  // which runs a file that fails with ENOEXEC through /bin/sh instead.
+  it("missing program exits 127 as env does", () => {
+    const native = runNative(["no-such-program-anywhere"]);
+    const sandboxed = runSandboxed(["no-such-program-anywhere"]);
+    expect(native.status).toBe(127);
+    expect(sandboxed.status).toBe(127);
+    expect(sandboxed.stderr).toBe("runsc: cannot execute no-such-program-anywhere: No such file or directory\n");
+  });
+
+  const cases: Array<[string, string]> = [
+    ["missing path", "./does-not-exist"],
+    ["directory", "./a-directory"],
+    ["file without execute permission", "./not-executable"],
+    ["executable non-ELF file", "./plain-text"],
+    ["ELF for another architecture", "./foreign-elf"],
+    ["truncated ELF", "./truncated-elf"],
+  ];
+  it.each(cases)("%s fails as execve does", (_name, command) => {
+    const native = runNative([join(work.path, "execve_only"), command], { cwd: work.path });
+    const sandboxed = runSandboxed([command], { cwd: work.path });
+    expect([126, 127]).toContain(native.status);
+    expect(sandboxed.status).toBe(native.status);
+    const errorLines = sandboxed.stderr.trim().split("\n");
+    expect(errorLines).toHaveLength(1);
+    const nativeReason = native.stderr.trim().split(": ").pop();
+    expect(errorLines[0]).toBe(`runsc: cannot execute ${command}: ${nativeReason}`);
+  });
+
+  it("segfault exits 139 and names SIGSEGV", () => {
+    const native = runNative([join(work.path, "segv")]);
+    const sandboxed = runSandboxed([join(work.path, "segv")]);
+    expect(native.status).toBe(139);
+    expect(sandboxed.status).toBe(139);
+    expect(sandboxed.stderr).toContain("SIGSEGV");
+  });
+
+  it("unknown flag prints usage and exits 2", () => {
+    for (const args of [["--no-such-flag", "do", "true"], ["do", "--no-such-flag", "true"]]) {
+      const result = spawnSync(process.execPath, [RUNSC_BIN, ...args]);
+      expect(result.status).toBe(2);
+      expect(result.stderr.toString()).toContain("unknown flag: --no-such-flag");
+      expect(result.stderr.toString()).toContain("Usage: runsc");
+    }
+  });
+
+  it("invalid platform name exits 125", () => {
+    const result = runSandboxed([BUSYBOX, "true"], { runscArgs: ["--platform=nonsense"] });
+    expect(result.status).toBe(125);
+    expect(result.stderr).toContain('invalid value "nonsense" for --platform');
+  });
+
+  it("platform that cannot start exits 125 with the reason", () => {
+    // Under strace -f the stub is already traced, so PTRACE_TRACEME fails: ptrace is unusable.
+    const result = spawnSync("strace", ["-f", "-qq", "-o", "/dev/null", process.execPath, RUNSC_BIN, "--platform=ptrace", "do", BUSYBOX, "true"], { timeout: 60_000 });
+    expect(result.status).toBe(125);
+    expect(result.stderr.toString()).toMatch(/^runsc: platform ptrace is not available: .*PTRACE_TRACEME failed/m);
+  });
+
+  it("do without a command exits 2", () => {
+    const result = spawnSync(process.execPath, [RUNSC_BIN, "do"]);
+    expect(result.status).toBe(2);
+  });
+});
+
+describe("help", () => {
+  it("describes every flag", () => {
+    const top = spawnSync(process.execPath, [RUNSC_BIN, "--help"]);
+    const sub = spawnSync(process.execPath, [RUNSC_BIN, "do", "--help"]);
+    expect(top.status).toBe(0);
+    expect(sub.status).toBe(0);
+    for (const flag of ["--platform", "--network", "--root", "--debug", "--debug-log", "--strace"]) {
+      expect(top.stdout.toString()).toContain(flag);
+      expect(sub.stdout.toString()).toContain(flag);
+    }
+    expect(sub.stdout.toString()).toContain("--volume");
+  });
+
+  it("stops flag parsing at the command", () => {
+    const result = runSandboxed([BUSYBOX, "ls", "-la", "/etc/hostname"]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("/etc/hostname");
+  });
+
+  it("--debug says which platform was chosen and why", () => {
+    const result = runSandboxed([BUSYBOX, "true"], { runscArgs: ["--debug"] });
+    expect(result.stderr).toMatch(/platform ptrace: --platform=auto chose ptrace/);
+  });
+});
