@@ -15,7 +15,6 @@ export { VirtualFileSystem, type MountOptions } from "./VirtualFileSystem";
 export type { FsContext } from "./operations/context";
 export { FileDescription } from "./FileDescription";
 export { DEFAULT_NOFILE_LIMIT, FdTable, NR_OPEN } from "./FdTable";
-export { dirent64Length } from "./dirent";
 export { TmpFileSystem, type TmpFileSystemOptions } from "./tmpfs/TmpFileSystem";
 export { HostFileSystem, type HostFileSystemOptions } from "./host/HostFileSystem";
 export { HostFdFile, type HostFdFileOptions } from "./host/HostFdFile";
