@@ -55,10 +55,12 @@ function hostPathBuffer(path: string): Buffer {
  * A host directory tree served read-only through Node's synchronous fs calls.
  * The gofer will replace it behind the same FileSystem interface.
  *
- * It never opens a host device node, FIFO or socket: opening a device node
- * or a FIFO fails with EACCES (what Linux returns for a device node on a
- * nodev mount), and opening a socket fails with ENXIO (what Linux always
- * returns). Every write fails with EROFS.
+ * Only regular files and directories are opened on the host. Opening a host
+ * device node or FIFO fails with EACCES, which Linux returns for a device
+ * node on a nodev mount. Opening a host socket fails with ENXIO, as Linux
+ * does for any socket. A file that turns into another type between the
+ * lookup and the host open is closed again at once. Every write fails with
+ * EROFS.
  *
  * Inode numbers are the host's for files on the device of the host root.
  * Files on other host devices (host mounts below the root) get numbers from
