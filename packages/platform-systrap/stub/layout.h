@@ -86,7 +86,7 @@
 #define TRAP_INTERRUPT 4
 
 /* Pause iterations a stub spins before it sleeps on a futex. */
-#define STUB_SPIN_ITERATIONS 4000
+#define STUB_SPIN_ITERATIONS 1000
 
 /* Exit statuses of a stub that fails to start or meets a broken invariant. */
 #define EXIT_SETUP_FAILED 120

@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { UserRegsOffset, USER_REGS_NAMES } from "@sandbox/abi";
 import { Prot } from "@sandbox/platform";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -174,6 +174,24 @@ describe("systrap contexts", () => {
     expect((await fresh.context.switchTo(fresh.as)).kind).toBe("syscall");
   });
 
+  it("uses almost no CPU while the Sentry keeps a thread waiting", async () => {
+    const { as, context } = load("mov eax, 35\nsyscall\nmov eax, 60\nsyscall");
+    expect((await context.switchTo(as)).kind).toBe("syscall");
+    const ticks = () => {
+      const fields = readFileSync(`/proc/${as.process.pid}/stat`, "utf8").split(") ")[1].split(" ");
+      return Number(fields[11]) + Number(fields[12]);
+    };
+    const stubBefore = ticks();
+    const sentryBefore = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 1000));
+    const sentry = process.cpuUsage(sentryBefore);
+    // Clock ticks are 10 ms: a sleeping stub shows 0 or 1 of the 100 in a second.
+    expect(ticks() - stubBefore).toBeLessThanOrEqual(2);
+    expect(sentry.user + sentry.system).toBeLessThan(50_000);
+    expect((await context.switchTo(as)).kind).toBe("syscall");
+    expect(context.regs.syscallNumber).toBe(60);
+  });
+
   it("sleeps on both sides while the application waits, and wakes on the next switch", async () => {
     const slow = new Sandbox({ spinMs: 0 });
     try {
@@ -183,7 +201,7 @@ describe("systrap contexts", () => {
       context.regs.rip = CODE;
       expect((await context.switchTo(as)).kind).toBe("syscall");
       await new Promise((r) => setTimeout(r, 50));
-      const status = (await import("node:fs")).readFileSync(`/proc/${as.process.pid}/task/${as.process.tids[0]}/stat`, "utf8");
+      const status = readFileSync(`/proc/${as.process.pid}/task/${as.process.tids[0]}/stat`, "utf8");
       expect(status.split(") ")[1][0]).toBe("S");
       expect((await context.switchTo(as)).kind).toBe("syscall");
     } finally {
