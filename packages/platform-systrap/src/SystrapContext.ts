@@ -1,4 +1,4 @@
-import { Registers, USER_REGS_SIZE } from "@sandbox/abi";
+import { Registers, USER_CS, USER_DS, USER_EFLAGS, USER_REGS_SIZE, UserRegsOffset } from "@sandbox/abi";
 import type { AddressSpace, Context, Trap } from "@sandbox/platform";
 import { ControlRegion } from "./ControlRegion";
 import { decodeTrap, LOST_TRAP } from "./decodeTrap";
@@ -40,7 +40,11 @@ export class SystrapContext implements Context {
   private interruptPending = false;
   private released = false;
 
-  constructor(private readonly dispatcher: Dispatcher) {}
+  constructor(private readonly dispatcher: Dispatcher) {
+    this.regs.setNumber(UserRegsOffset.cs, USER_CS);
+    this.regs.setNumber(UserRegsOffset.ss, USER_DS);
+    this.regs.setNumber(UserRegsOffset.eflags, USER_EFLAGS);
+  }
 
   /**
    * The thread's FPU and extended state in the XSAVE layout the kernel puts

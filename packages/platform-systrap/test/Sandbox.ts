@@ -1,7 +1,8 @@
 import { MemoryFile } from "../../mm/src/memory-file";
-import { type AddressSpace, type Context, Prot } from "@sandbox/platform";
+import { type AddressSpace, Prot } from "@sandbox/platform";
 import { SystrapPlatform, type SystrapOptions } from "../src/SystrapPlatform";
 import type { SystrapAddressSpace } from "../src/SystrapAddressSpace";
+import type { SystrapContext } from "../src/SystrapContext";
 
 const PAGE = 4096;
 const PT_LOAD = 1;
@@ -72,8 +73,8 @@ export class Sandbox {
     return out;
   }
 
-  newContext(): Context {
-    return this.platform.newContext();
+  newContext(): SystrapContext {
+    return this.platform.newContext() as SystrapContext;
   }
 
   dispose(): void {
