@@ -87,6 +87,13 @@ export interface Context {
   /** The general registers; read and written by the Sentry between switches. */
   readonly regs: Registers;
   /**
+   * The FPU and extended register state in the XSAVE layout that Linux puts
+   * in signal frames (the 512-byte FXSAVE area, then the XSAVE header and
+   * components), where the platform can reach it. Read and changed by the
+   * Sentry between switches only; empty before the context first ran.
+   */
+  readonly fpState?: Uint8Array;
+  /**
    * Runs the application in `as` with `regs` until it traps. On return,
    * `regs` holds the state at the trap. For a system call, rip already points
    * past the `syscall` instruction and rax is to be set to the result.
