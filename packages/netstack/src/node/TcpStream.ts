@@ -69,7 +69,7 @@ export class TcpStream extends Duplex {
   private pump(): void {
     if (this.destroyed) return;
     while (this.reading) {
-      const buf = new Uint8Array(READ_CHUNK);
+      const buf = Buffer.allocUnsafe(Math.max(1, Math.min(READ_CHUNK, this.socket.readableBytes)));
       const n = this.socket.recvfrom(buf, 0, null);
       if (n === -Errno.EAGAIN) break;
       if (n < 0) {
@@ -83,7 +83,7 @@ export class TcpStream extends Duplex {
         this.push(null);
         break;
       }
-      this.reading = this.push(Buffer.from(buf.buffer, 0, n));
+      this.reading = this.push(n === buf.length ? buf : buf.subarray(0, n));
     }
 
     const w = this.pendingWrite;

@@ -1,15 +1,15 @@
 /**
  * A ring buffer of bytes used for the send and receive queues of a TCP
  * connection. It holds at most `limit` bytes; its memory starts small and
- * doubles as data arrives, so an idle connection costs little, and it shrinks
- * back when emptied. Copies are done with at most two `set` calls.
+ * doubles as data arrives, so an idle connection costs little. It keeps its
+ * size once grown. Copies are done with at most two `set` calls.
  */
 export class ByteRing {
   private buf: Uint8Array;
   private head = 0;
   private size = 0;
 
-  constructor(private max: number, private readonly initial = 16 * 1024) {
+  constructor(private max: number, initial = 16 * 1024) {
     this.buf = new Uint8Array(Math.min(initial, max));
   }
 
@@ -60,10 +60,7 @@ export class ByteRing {
     n = Math.min(n, this.size);
     this.head = (this.head + n) % this.buf.length;
     this.size -= n;
-    if (this.size === 0) {
-      this.head = 0;
-      if (this.buf.length > this.initial * 4) this.buf = new Uint8Array(Math.min(this.initial, this.max));
-    }
+    if (this.size === 0) this.head = 0;
   }
 
   private grow(need: number): void {

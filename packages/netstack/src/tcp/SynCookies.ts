@@ -25,6 +25,15 @@ export class SynCookies {
     return (hash32(this.secret, tuple) + clock) >>> 0;
   }
 
+  /**
+   * Returns the timestamp offset for a pair of hosts. It depends on the
+   * addresses only, as on Linux, so that a new connection between the same
+   * hosts continues the clock of the last one (needed to reopen TIME_WAIT).
+   */
+  tsOffset(local: string, remote: string): number {
+    return hash32(this.secret, `ts|${local}|${remote}`);
+  }
+
   /** Returns the cookie ISN for a SYN with `clientIsn` and `mss`, and the MSS it encodes. */
   make(tuple: string, clientIsn: number, mss: number): { isn: number; mss: number } {
     let idx = 0;

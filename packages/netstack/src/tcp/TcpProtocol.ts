@@ -27,7 +27,7 @@ export interface TcpProtocolOptions {
   sendBuffer?: number;
   /** Default receive buffer in bytes (default 4 MiB). */
   receiveBuffer?: number;
-  /** Half-open connections kept per listener before SYN cookies are used (tcp_max_syn_backlog, 256 here). */
+  /** Half-open connections kept per listener before SYN cookies are used (tcp_max_syn_backlog, 1024 here). */
   maxSynBacklog?: number;
   /** SYN retransmissions before connect fails (tcp_syn_retries, 6). */
   synRetries?: number;
@@ -68,7 +68,7 @@ export class TcpProtocol implements TransportProtocol {
       congestion: options.congestion ?? "cubic",
       sendBuffer: options.sendBuffer ?? 4 << 20,
       receiveBuffer: options.receiveBuffer ?? 4 << 20,
-      maxSynBacklog: options.maxSynBacklog ?? 256,
+      maxSynBacklog: options.maxSynBacklog ?? 1024,
       synRetries: options.synRetries ?? 6,
       synAckRetries: options.synAckRetries ?? 5,
       retries: options.retries ?? 15,

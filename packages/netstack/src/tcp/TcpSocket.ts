@@ -199,7 +199,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
   private tsOk = false;
   private tsRecent = 0;
   private tsRecentTime = 0;
-  private readonly tsOffset = Math.floor(Math.random() * 0x10000000);
+  private tsOffset = 0;
   private sackOk = false;
   private peerMss = 0;
 
@@ -266,6 +266,11 @@ export class TcpSocket extends SocketEmitter implements Socket {
   /** The state's name, such as "ESTABLISHED". */
   get stateName(): string {
     return STATE_NAMES[this.st];
+  }
+
+  /** Bytes waiting to be read, as ioctl(FIONREAD) reports. */
+  get readableBytes(): number {
+    return this.rcvBuf.length;
   }
 
   /** A snapshot of the connection's variables. */
@@ -407,6 +412,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
     this.setupMss(0);
     this.rcvWscale = this.windowScaleFor(this.rcvbufLimit);
     this.iss = this.proto.cookies.isn(key);
+    this.tsOffset = this.proto.cookies.tsOffset(local, remote);
     this.sndUna = this.iss;
     this.sndNxt = seqAdd(this.iss, 1);
     this.sndMax = this.sndNxt;
@@ -556,6 +562,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
           if (name === TCP_KEEPIDLE) this.keepIdle = value;
           if (name === TCP_KEEPINTVL) this.keepIntvl = value;
           if (name === TCP_KEEPCNT) this.keepCnt = value;
+          if (this.keepalive && this.isSynchronized()) this.keepaliveTimer.set(this.keepIdle * 1000);
           return 0;
         default:
           return -Errno.ENOPROTOOPT;
@@ -645,8 +652,18 @@ export class TcpSocket extends SocketEmitter implements Socket {
 
   // ---- Helpers ----
 
+  private notifyScheduled = false;
+
+  // Readiness events are emitted from a microtask, coalesced, so that a
+  // listener never runs inside a socket call or in the middle of packet
+  // processing.
   private notify(): void {
-    if (this.listenerCount("readiness") > 0) this.emit("readiness", this.readiness());
+    if (this.notifyScheduled || this.listenerCount("readiness") === 0) return;
+    this.notifyScheduled = true;
+    queueMicrotask(() => {
+      this.notifyScheduled = false;
+      this.emit("readiness", this.readiness());
+    });
   }
 
   private takeError(): number {
@@ -831,6 +848,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
     this.parent = parent;
     this.key = key;
     this.userClosed = false;
+    this.tsOffset = this.proto.cookies.tsOffset(formatAddress(this.localAddr, 0, this.localAddr.length), formatAddress(this.remoteAddr, 0, this.remoteAddr.length));
     this.proto.bindPort(this.localPort, this);
     this.proto.addConnection(key, this);
     const o = seg.options;
@@ -1491,8 +1509,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
   /** Sends what the connection may send now. Called by the stack at the end of a batch. */
   flushOutput(): void {
     if (this.st < TcpState.ESTABLISHED && this.st !== TcpState.SYN_RECEIVED) return;
-    if (this.st === TcpState.TIME_WAIT) return;
-    if (this.st !== TcpState.SYN_RECEIVED) this.transmit();
+    if (this.st !== TcpState.SYN_RECEIVED && this.st !== TcpState.TIME_WAIT) this.transmit();
     if (this.ackPending) this.sendAck();
   }
 
@@ -1797,7 +1814,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
   }
 
   private onDelayedAck(): void {
-    if (!this.isSynchronized() || this.st === TcpState.TIME_WAIT) return;
+    if (!this.isSynchronized()) return;
     this.stack.counters.tcpExt.DelayedACKs++;
     this.sendAck();
   }

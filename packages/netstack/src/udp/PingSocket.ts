@@ -186,12 +186,16 @@ export class PingSocket extends SocketEmitter implements Socket {
   enqueue(p: RxPacket): void {
     if (this.queue.length >= 256) return;
     this.queue.push({ data: p.buf.slice(p.l4Off, p.l4Off + p.l4Len), address: formatAddress(p.buf, p.srcOff, p.addrLen) });
-    if (this.listenerCount("readiness") > 0) this.emit("readiness", this.readiness());
+    this.notify();
+  }
+
+  private notify(): void {
+    if (this.listenerCount("readiness") > 0) queueMicrotask(() => this.emit("readiness", this.readiness()));
   }
 
   /** Records an ICMP error about one of our requests. */
   setError(errno: number): void {
     this.error = errno;
-    if (this.listenerCount("readiness") > 0) this.emit("readiness", this.readiness());
+    this.notify();
   }
 }

@@ -280,8 +280,18 @@ export class UdpSocket extends SocketEmitter implements Socket {
     return mask;
   }
 
+  private notifyScheduled = false;
+
+  // Readiness events are emitted from a microtask, coalesced, so that a
+  // listener never runs inside a socket call or in the middle of packet
+  // processing.
   private notify(): void {
-    if (this.listenerCount("readiness") > 0) this.emit("readiness", this.readiness());
+    if (this.notifyScheduled || this.listenerCount("readiness") === 0) return;
+    this.notifyScheduled = true;
+    queueMicrotask(() => {
+      this.notifyScheduled = false;
+      this.emit("readiness", this.readiness());
+    });
   }
 
   private takeError(): number {
