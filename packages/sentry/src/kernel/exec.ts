@@ -153,7 +153,7 @@ export function execve(task: Task, path: string, argv: readonly string[], envp: 
   if (old !== undefined) releaseMemoryManager(old);
   group.fdTable.closeOnExec();
   resetCaughtSignals(group);
-  group.executablePath = program.path;
+  group.executablePath = program.file.vd === undefined ? program.path : kernel.options.vfs.pathOf(group.fs.root, program.file.vd);
   group.argv = program.argv;
   task.name = baseName(program.path);
 

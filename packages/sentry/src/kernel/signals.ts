@@ -16,7 +16,7 @@ export function killThreadGroup(group: ThreadGroup, status: ExitStatus): void {
 export function deliverFaultSignal(task: Task, signo: number, code: number, addr: number): void {
   const action = signalDefaultAction(signo);
   const coreDumped = action === SignalDefaultAction.Core && coreDumpsEnabled(task);
-  task.kernel.logger.debug(`signal ${signo} code ${code} at 0x${addr.toString(16)} ends the process`, task.tid);
+  task.kernel.logger.debug(`signal ${signo} code ${code} addr 0x${addr.toString(16)} rip 0x${task.rip.toString(16)} ends the process`, task.tid);
   killThreadGroup(task.threadGroup, { kind: "signaled", signal: signo, coreDumped });
 }
 

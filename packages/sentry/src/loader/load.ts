@@ -84,10 +84,13 @@ function mapSegments(mm: MemoryManager, elf: ElfImage, file: ExecutableFile, bia
       const length = pageUp(fileEnd) - mapStart;
       const offset = ph.offset - (start - mapStart);
       mm.mmap({ addr: mapStart, length, prot, flags: MAP_PRIVATE | MAP_FIXED, file: file.mappable, offset, name: file.path });
+      // Like Linux's padzero, a segment with a bss zeroes the rest of its
+      // last file page: the dynamic loader's early allocator takes that
+      // space past _end as zeroed memory.
       const tail = pageUp(fileEnd) - fileEnd;
       if (tail > 0 && ph.memsz > ph.filesz) {
         if ((prot & PROT_WRITE) === 0) throw new SyscallError(Errno.ENOEXEC, "bss in a read-only segment");
-        mm.copyOut(fileEnd, new Uint8Array(Math.min(tail, memEnd - fileEnd)));
+        mm.copyOut(fileEnd, new Uint8Array(tail));
       }
     }
     const anonStart = ph.filesz > 0 ? pageUp(fileEnd) : mapStart;

@@ -36,11 +36,7 @@ function pathArg(task: Task, index: number): string {
 /** Opens `path` and installs the description; shared by open, openat and creat. */
 function openPath(task: Task, dirfd: number, path: string, flags: number, mode: number): number {
   const file = task.kernel.options.vfs.openAt(ctxOf(task), dirOf(task, dirfd), path, flags | O_LARGEFILE, mode & 0o7777);
-  try {
-    return task.fdTable.install(file, { closeOnExec: (flags & O_CLOEXEC) !== 0 });
-  } finally {
-    file.decRef();
-  }
+  return task.fdTable.install(file, { closeOnExec: (flags & O_CLOEXEC) !== 0 });
 }
 
 /** open(2). */

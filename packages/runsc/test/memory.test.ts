@@ -1,0 +1,67 @@
+// Application memory lives in the sandbox's memfd: its content is there,
+// and munmap and MADV_DONTNEED give the blocks back to the host.
+import { execFileSync } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { SYS } from "@sandbox/abi";
+import { Sandbox } from "../src/sandbox";
+import { makeTempDir } from "./harness";
+
+const MIB = 1024 * 1024;
+let work: ReturnType<typeof makeTempDir>;
+let program: string;
+
+beforeAll(() => {
+  work = makeTempDir("runsc-memory");
+  program = join(work.path, "memory_probe");
+  execFileSync("gcc", ["-static", "-O1", "-o", program, join(__dirname, "fixtures/memory_probe.c")]);
+});
+
+afterAll(() => work?.dispose());
+
+/** Counts the pages of the memory file whose first bytes are the probe's marker. */
+function countMarkedPages(sandbox: Sandbox): number {
+  const marker = Buffer.from("sandbox-memory-probe-marker");
+  const chunk = Buffer.alloc(4 * MIB);
+  let count = 0;
+  for (let offset = 0; offset < sandbox.memoryFile.size; offset += chunk.length) {
+    const length = Math.min(chunk.length, sandbox.memoryFile.size - offset);
+    sandbox.memoryFile.read(offset, chunk.subarray(0, length));
+    for (let page = 0; page < length; page += 4096) {
+      if (chunk.subarray(page, page + marker.length).equals(marker)) count++;
+    }
+  }
+  return count;
+}
+
+it("memory lives in the memfd and is given back", async () => {
+  const allocated: number[] = [];
+  const markedPages: number[] = [];
+  const devNull = openSync("/dev/null", "r+");
+  const sandbox = new Sandbox({
+    platform: "ptrace",
+    onSyscallExit: (_task, nr) => {
+      if (nr !== SYS.getppid) return;
+      allocated.push(sandbox.memoryFile.allocatedBytes());
+      markedPages.push(countMarkedPages(sandbox));
+    },
+  });
+  try {
+    const status = await sandbox.run({ argv: [program], stdio: [devNull, devNull, devNull] });
+    expect(status).toEqual({ kind: "exited", code: 0 });
+  } finally {
+    sandbox.close();
+    closeSync(devNull);
+  }
+
+  expect(allocated).toHaveLength(4);
+  expect(markedPages[0]).toBe(32 * 256);
+  expect(allocated[0]).toBeGreaterThanOrEqual(32 * MIB);
+  expect(markedPages[1]).toBe(0);
+  expect(allocated[0] - allocated[1]).toBeGreaterThanOrEqual(32 * MIB);
+  expect(markedPages[2]).toBe(32 * 256);
+  expect(allocated[2] - allocated[1]).toBeGreaterThanOrEqual(32 * MIB);
+  expect(markedPages[3]).toBe(0);
+  expect(allocated[2] - allocated[3]).toBeGreaterThanOrEqual(32 * MIB);
+});
