@@ -3,7 +3,7 @@
 //   npx vite-node tools/bench/systrap/bench.ts [--quick]
 //
 // In one run it measures nanoseconds per trapped getppid under systrap (with
-// the default spin and with no spin), under platform-ptrace, under Debian's
+// the default spin and with spinMs 0), under platform-ptrace, under Debian's
 // runsc with --platform=ptrace (if installed) and natively, then the CPU
 // used by a sandbox whose program sleeps for 10 seconds, and the time a stub
 // spins before it sleeps. It prints a Markdown table. Needs gcc and root
@@ -18,7 +18,7 @@ import { UserRegsOffset } from "../../../packages/abi/src/index";
 import { type Platform, Prot } from "../../../packages/platform/src/index";
 import { MemoryFile } from "../../../packages/mm/src/memory-file";
 import { PtracePlatform } from "../../../packages/platform-ptrace/src/index";
-import { SystrapPlatform } from "../../../packages/platform-systrap/src/index";
+import { DEFAULT_SPIN_MS, SystrapPlatform } from "../../../packages/platform-systrap/src/index";
 
 const quick = process.argv.includes("--quick");
 const ITERATIONS = quick ? 20_000 : 200_000;
@@ -163,8 +163,8 @@ async function main(): Promise<void> {
 
     console.log(`| measurement | ns per getppid |`);
     console.log(`| --- | ---: |`);
-    console.log(`| systrap (Sentry spins ${(1000 * 0.02).toFixed(0)} us, then sleeps) | ${fmt(systrap)} |`);
-    console.log(`| systrap, Sentry never spins | ${fmt(systrapNoSpin)} |`);
+    console.log(`| systrap (Sentry spins ${(1000 * DEFAULT_SPIN_MS).toFixed(0)} us, then sleeps) | ${fmt(systrap)} |`);
+    console.log(`| systrap, spinMs 0 (one round of polls, then sleeps) | ${fmt(systrapNoSpin)} |`);
     console.log(`| platform-ptrace | ${fmt(ptrace)} |`);
     console.log(`| Debian runsc 20221219, --platform=ptrace | ${fmt(runsc)} |`);
     console.log(`| native | ${fmt(native)} |`);
