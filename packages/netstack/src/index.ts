@@ -9,6 +9,7 @@ export type { TcpProtocolOptions } from "./tcp/TcpProtocol";
 export { Counters } from "./Counters";
 export { Errno, NetError, errnoName } from "./errno";
 export * from "./socket/constants";
+export { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from "./header/ipv4";
 export type { Socket, SockAddr, SocketEvents } from "./socket/Socket";
 export { TcpSocket, TcpState, type TcpInfo } from "./tcp/TcpSocket";
 export { UdpSocket } from "./udp/UdpSocket";
