@@ -7,7 +7,7 @@ import { Layout } from "./stub/image.generated";
  *
  * The application can write all of it. Nothing read here is trusted: every
  * number is range-checked where it is used, and a wrong value can only make
- * the Sentry return a wrong answer to that same application.
+ * the Sentry return a wrong result to that same application.
  *
  * The memory is a shared mapping owned by StubProcess; the views must not be
  * touched after it is unmapped.

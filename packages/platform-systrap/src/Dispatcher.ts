@@ -3,7 +3,7 @@ import type { StubProcess } from "./StubProcess";
 /** One switch into the application that has not come back yet. */
 export interface PendingRun {
   readonly process: StubProcess;
-  /** True once the stub has handed the slot back; cheap, called in a spin loop. */
+  /** Returns true once the stub has handed the slot back; cheap enough for a spin loop. */
   trapped(): boolean;
   /**
    * Announces that the Sentry now sleeps on the wake socket for this run.
@@ -24,8 +24,8 @@ export interface PendingRun {
  * none has, each running context is armed: its stub, on its next trap, writes
  * a byte to its process's wake socket, which Node polls without blocking the
  * event loop. The stub side spins STUB_SPIN_ITERATIONS pauses, then sleeps on
- * the slot's futex. A busy application thus never waits for a sleeping side,
- * and an idle one uses no CPU after the spins.
+ * the slot's futex. A busy application thus gets its results while both
+ * sides still spin, and an idle one costs no CPU once the spins end.
  */
 export class Dispatcher {
   private readonly running = new Set<PendingRun>();

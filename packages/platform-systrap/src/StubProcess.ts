@@ -7,7 +7,7 @@ import { Layout } from "./stub/image.generated";
 
 /** How long the Sentry spins on an executor request before it sleeps on the futex. */
 const REQUEST_SPIN_MS = 0.05;
-/** A stub that takes longer than this to start or to answer a request is killed. */
+/** A stub that takes longer than this to start or to complete a request is killed. */
 const STUB_TIMEOUT_MS = 10_000;
 /** Slices of a futex sleep, so that a stub that died is noticed. */
 const FUTEX_SLICE_NS = 20_000_000;
@@ -39,8 +39,8 @@ export interface StubFiles {
 
 /**
  * One stub process: the host side of one address space. Its first thread is
- * the executor, which maps, unmaps and protects ranges of the memory file and
- * starts stub threads when asked through the control region's header; every
+ * the executor: it maps, unmaps and protects ranges of the memory file and
+ * starts stub threads on requests in the control region's header. Every
  * other thread runs one application thread at a time through a slot.
  */
 export class StubProcess {
@@ -52,7 +52,7 @@ export class StubProcess {
   onWake: () => void = () => {};
   /** Called once when the stub process is found dead or is killed. */
   onDeath: () => void = () => {};
-  /** Why the process is gone; null while it runs. */
+  /** The reason the process is gone; null while it runs. */
   deathReason: string | null = null;
 
   private readonly mapping: SharedMapping;
@@ -131,10 +131,11 @@ export class StubProcess {
   }
 
   /**
-   * Has the executor run operation `op` with up to four arguments, waits for
-   * it and returns its result (negative errno on failure). Synchronous: the
-   * executor answers in microseconds. A stub that does not answer within
-   * STUB_TIMEOUT_MS is killed, and so is one found dead; both return -ESRCH.
+   * Runs operation `op` with up to four arguments in the executor, waits for
+   * it and returns its result (negative errno on failure). The call is
+   * synchronous because the executor completes in microseconds. A stub that
+   * does not complete within STUB_TIMEOUT_MS is killed, and so is one found
+   * dead; both return -ESRCH.
    */
   request(op: number, arg0: number, arg1: number, arg2: number, arg3: number): { result: bigint; result2: bigint } {
     const ESRCH = 3n;

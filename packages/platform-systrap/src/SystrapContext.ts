@@ -11,7 +11,7 @@ import { SystrapAddressSpace } from "./SystrapAddressSpace";
 const SIGUSR2 = 12;
 const INTERRUPT_TRAP: Trap = Object.freeze({ kind: "interrupt" });
 
-/** Where a context's FPU state currently lives: a slot of a stub process. */
+/** The slot of a stub process that contains a context's FPU state. */
 interface FpHome {
   readonly process: StubProcess;
   readonly slot: number;
@@ -19,8 +19,8 @@ interface FpHome {
 
 /**
  * One application thread under systrap. In each address space it runs in,
- * the context owns one slot (and so one stub thread) for as long as it
- * lives; several contexts run at once on their own slots.
+ * the context owns one slot, and so one stub thread, for as long as it
+ * lives. Several contexts run at once on their own slots.
  *
  * Registers are copied into the slot before each switch and back after each
  * trap. The FPU/XSAVE state stays in the slot it was saved to, and is copied
@@ -34,7 +34,7 @@ export class SystrapContext implements Context {
   private readonly fp = new Uint8Array(Layout.SLOT_FPU_CAPACITY);
   private fpSize = 0;
   private fpHome: FpHome | null = null;
-  /** `fp` holds the current state (read by the Sentry, maybe changed). */
+  /** Whether `fp` contains the current state (read by the Sentry, maybe changed). */
   private fpLoaded = false;
   private run: PendingRun | null = null;
   private interruptPending = false;
@@ -48,9 +48,9 @@ export class SystrapContext implements Context {
 
   /**
    * The thread's FPU and extended state in the XSAVE layout the kernel puts
-   * in signal frames (legacy FXSAVE area, then the XSAVE header and
-   * components); empty for a context that never ran, which starts with the
-   * initial FPU state. Read and change it between switches only.
+   * in signal frames: the legacy FXSAVE area, then the XSAVE header and
+   * components. It is empty for a context that never ran, which starts with
+   * the initial FPU state. Read and change it between switches only.
    */
   get fpState(): Uint8Array {
     this.loadFp();

@@ -19,7 +19,7 @@ const SYSCALL_TRAP: Trap = Object.freeze({ kind: "syscall" });
 const INTERRUPT_TRAP: Trap = Object.freeze({ kind: "interrupt" });
 
 /**
- * What a context returns when its host thread is gone or its slot holds a
+ * The trap a context returns when its host thread is gone or its slot contains a
  * report that cannot be true: SIGKILL, which the Sentry handles by ending
  * the thread group, as Linux does for a fatal signal.
  */

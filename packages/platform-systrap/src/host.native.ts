@@ -163,7 +163,7 @@ export function futexWake(address: number, count: number): void {
 }
 
 /**
- * Sleeps while the 32-bit word at `address` holds `expected`, at most
+ * Sleeps while the 32-bit word at `address` equals `expected`, at most
  * `timeoutNs`. Returns false on timeout, true otherwise (woken, value changed,
  * or interrupted by a signal).
  */

@@ -15,10 +15,10 @@ const SYS_getpid = 39;
 const PROBE_CODE = [0x64, 0x48, 0x8b, 0x1c, 0x25, 0, 0, 0, 0, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b];
 
 /**
- * The start-up probe of the systrap platform. On a private memfd it starts
- * a stub, maps a code page and a data page, and runs one thread that reads
+ * Runs the start-up probe of the systrap platform. On a private memfd it
+ * starts a stub and maps a code page and a data page. One thread then reads
  * through its FS base (set by the Sentry, loaded with wrfsbase), makes a
- * system call and then executes ud2. It checks that the call traps with the
+ * system call and executes ud2. It checks that the call traps with the
  * right number, registers and FS base, that the result written by the
  * Sentry reaches the thread, and that ud2 comes back as SIGILL at the right
  * address. Throws PlatformUnavailableError with the reason otherwise (no

@@ -203,7 +203,7 @@ static inline u64 load64(const u8 *p)
 /*
  * A rule with `checks` argument checks: when the number is `nr`, every check
  * must pass (then allow) or the process is killed. Each check is two
- * instructions and is told how many checks follow it.
+ * instructions, and its `after` argument is the number of checks after it.
  */
 #define RULE(nr, checks) STMT(BPF_LD_W_ABS, D_NR), JUMP(BPF_JEQ_K, nr, 0, 2 * (checks) + 2)
 #define RULE_END RET_KILL, RET_ALLOW
@@ -215,9 +215,9 @@ static inline u64 load64(const u8 *p)
 /*
  * The filter of the whole stub process. The application's system calls all
  * trap. From the stub's own code only the calls the stub makes are allowed,
- * and only with the arguments it uses; since the application can jump into
- * the stub's code with registers of its choosing, each rule here must be
- * safe to give to the application itself.
+ * and only with the arguments it uses. The application can jump into the
+ * stub's code with registers of its choosing, so each rule here must be safe
+ * to give to the application itself.
  */
 static const struct sock_filter process_filter[] = {
 	STMT(BPF_LD_W_ABS, D_ARCH),
@@ -582,10 +582,10 @@ static int is_bootstrap(const u8 *slot, int sig, const struct siginfo *info, con
 
 /*
  * The handler of every signal the stub reports. It runs on the slot's signal
- * stack (anything else means the application changed the stack, and the stub
- * dies), saves the trapped state into the slot, hands the slot to the Sentry,
- * waits for it to come back and returns into the application with the state
- * the slot then holds.
+ * stack, and the stub dies if it finds itself anywhere else (the application
+ * changed the stack). It saves the trapped state into the slot and hands the
+ * slot to the Sentry. When the slot comes back, it returns into the
+ * application with the state the slot then contains.
  */
 void stub_handler(int sig, struct siginfo *info, struct ucontext *uc)
 {

@@ -1,4 +1,4 @@
-// Benchmark of the systrap platform (issue "platform-systrap", Must show 3 and 4).
+// Benchmark of the systrap platform against ptrace, runsc and native calls.
 //
 //   npx vite-node tools/bench/systrap/bench.ts [--quick]
 //
@@ -7,9 +7,9 @@
 // runsc with --platform=ptrace (if installed) and natively, then the CPU
 // used by a sandbox whose program sleeps for 10 seconds, and the time a stub
 // spins before it sleeps. It prints a Markdown table. Needs gcc and root
-// (runsc). Each platform here is driven by a minimal loop that answers
-// every getppid with 1, the same work for each, so the numbers compare
-// platform costs, not Sentry costs.
+// (runsc). Each platform here is driven by the same minimal loop, which
+// returns 1 for every getppid. The numbers thus compare platform costs, not
+// Sentry costs.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
