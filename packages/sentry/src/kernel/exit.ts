@@ -15,5 +15,4 @@ export function exitTask(task: Task, code: number): void {
 /** Ends every thread of `group` with `status`, as exit_group(2) and fatal signals do. */
 export function exitThreadGroup(group: ThreadGroup, status: ExitStatus): void {
   group.exit(status);
-  for (const task of group.tasks) task.context.interrupt();
 }

@@ -7,6 +7,7 @@ const RLIMIT_NOFILE = 7;
 import { buildSyscallTable } from "../syscalls";
 import type { SyscallResult, SyscallTable } from "../syscalls/registry";
 import { formatSyscall } from "../strace";
+import { FutexTable } from "./futex";
 import { Logger } from "./log";
 import { deliverFaultSignal, killThreadGroup } from "./signals";
 import { addressSpaceOf, execve, releaseMemoryManager, searchPath } from "./exec";
@@ -63,6 +64,8 @@ export class Kernel {
   readonly tasks = new Map<number, Task>();
   /** The time the kernel booted, for uptime and CLOCK_BOOTTIME. */
   readonly bootTime = process.hrtime.bigint();
+  /** Futex wait queues of every process. */
+  readonly futexes = new FutexTable();
   private nextPid = 1;
   private readonly unsupportedLogged = new Set<number>();
 
@@ -172,6 +175,7 @@ export class Kernel {
   retireTask(task: Task): void {
     const threadGroup = task.threadGroup;
     if (!this.tasks.has(task.tid)) return;
+    this.clearChildTid(task);
     this.tasks.delete(task.tid);
     threadGroup.tasks.delete(task);
     task.context.release();
@@ -179,6 +183,19 @@ export class Kernel {
       threadGroup.fdTable.closeAll();
       if (threadGroup.mmOrUndefined !== undefined) releaseMemoryManager(threadGroup.mmOrUndefined);
       threadGroup.finish();
+    }
+  }
+
+  /** Clears and wakes the thread's clear_child_tid word, as Linux does when a thread exits. */
+  private clearChildTid(task: Task): void {
+    const addr = task.clearChildTid;
+    const mm = task.threadGroup.mmOrUndefined;
+    if (addr === 0 || mm === undefined || task.threadGroup.tasks.size <= 1) return;
+    try {
+      mm.copyOut(addr, new Uint8Array(4));
+      this.futexes.wake(`${task.threadGroup.mmId}:${addr}`, 1);
+    } catch {
+      // An unmapped clear_child_tid word is ignored, as Linux ignores the fault.
     }
   }
 
@@ -235,7 +252,7 @@ export class Kernel {
   shutdown(): void {
     for (const task of this.tasks.values()) {
       task.exiting = true;
-      task.context.interrupt();
+      task.interrupt();
     }
   }
 }

@@ -34,12 +34,26 @@ export class Task {
   /** The alternate signal stack (sigaltstack); flags SS_DISABLE (2) when none is set. */
   altStack = { sp: 0, flags: 2, size: 0 };
 
+  private interruption = new AbortController();
+
   constructor(
     readonly kernel: Kernel,
     readonly tid: number,
     readonly threadGroup: ThreadGroup,
     readonly context: Context,
   ) {}
+
+  /** Aborted when the task must stop waiting: a signal arrived or the process is exiting. */
+  get interruptSignal(): AbortSignal {
+    return this.interruption.signal;
+  }
+
+  /** Wakes the task from any interruptible wait and from the application. */
+  interrupt(): void {
+    this.interruption.abort();
+    this.interruption = new AbortController();
+    this.context.interrupt();
+  }
 
   get regs(): Registers {
     return this.context.regs;

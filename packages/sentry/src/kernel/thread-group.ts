@@ -13,6 +13,19 @@ export function waitStatusWord(status: ExitStatus): number {
   return (status.signal & 0x7f) | (status.coreDumped ? 0x80 : 0);
 }
 
+const memoryManagerIds = new WeakMap<MemoryManager, number>();
+let lastMemoryManagerId = 0;
+
+/** Returns a number unique to `mm` within this Node process. */
+function memoryManagerId(mm: MemoryManager): number {
+  let id = memoryManagerIds.get(mm);
+  if (id === undefined) {
+    id = ++lastMemoryManagerId;
+    memoryManagerIds.set(mm, id);
+  }
+  return id;
+}
+
 /** A resource limit pair, in the units of the resource. `Infinity` is RLIM_INFINITY. */
 export interface Rlimit {
   soft: number;
@@ -63,6 +76,11 @@ export class ThreadGroup {
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
   }
 
+  /** A number that identifies the current memory manager, for futex keys. */
+  get mmId(): number {
+    return memoryManagerId(this.mm);
+  }
+
   /** The process's memory manager. */
   get mm(): MemoryManager {
     if (this.mmOrUndefined === undefined) throw new Error(`process ${this.pid} has no address space yet`);
@@ -76,7 +94,10 @@ export class ThreadGroup {
   /** Records the exit status (the first one wins) and marks every task to leave its loop. */
   exit(status: ExitStatus): void {
     if (this.exitStatus === undefined) this.exitStatus = status;
-    for (const task of this.tasks) task.exiting = true;
+    for (const task of this.tasks) {
+      task.exiting = true;
+      task.interrupt();
+    }
   }
 
   /** Called by the kernel when the last task has left its run loop. */

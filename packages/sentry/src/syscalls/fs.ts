@@ -332,6 +332,39 @@ function fstatfs(task: Task): number {
   return 0;
 }
 
+const ENOTSUP = 95;
+
+/** getxattr(2), lgetxattr(2): the path must exist; no file carries extended attributes (ENODATA). */
+function getxattrPath(task: Task, atFlags: number): number {
+  task.kernel.options.vfs.statAt(ctxOf(task), undefined, pathArg(task, 0), atFlags);
+  readByteString(task.mm, task.numberArg(1), 256);
+  throw new SyscallError(Errno.ENODATA);
+}
+
+/** fgetxattr(2). */
+function fgetxattr(task: Task): number {
+  task.fdTable.get(task.intArg(0));
+  readByteString(task.mm, task.numberArg(1), 256);
+  throw new SyscallError(Errno.ENODATA);
+}
+
+/** listxattr(2), llistxattr(2): an empty list. */
+function listxattrPath(task: Task, atFlags: number): number {
+  task.kernel.options.vfs.statAt(ctxOf(task), undefined, pathArg(task, 0), atFlags);
+  return 0;
+}
+
+/** flistxattr(2): an empty list. */
+function flistxattr(task: Task): number {
+  task.fdTable.get(task.intArg(0));
+  return 0;
+}
+
+/** setxattr(2) and removexattr(2) families. NOTE: extended attributes are not stored; setting one fails with ENOTSUP. */
+function setxattrUnsupported(): number {
+  throw new SyscallError(ENOTSUP);
+}
+
 /** The path-based file system calls. */
 export const fsSyscalls: SyscallGroup = {
   open,
@@ -375,4 +408,16 @@ export const fsSyscalls: SyscallGroup = {
   truncate,
   statfs,
   fstatfs,
+  getxattr: (task: Task) => getxattrPath(task, 0),
+  lgetxattr: (task: Task) => getxattrPath(task, AT_SYMLINK_NOFOLLOW),
+  fgetxattr,
+  listxattr: (task: Task) => listxattrPath(task, 0),
+  llistxattr: (task: Task) => listxattrPath(task, AT_SYMLINK_NOFOLLOW),
+  flistxattr,
+  setxattr: setxattrUnsupported,
+  lsetxattr: setxattrUnsupported,
+  fsetxattr: setxattrUnsupported,
+  removexattr: setxattrUnsupported,
+  lremovexattr: setxattrUnsupported,
+  fremovexattr: setxattrUnsupported,
 };

@@ -7,11 +7,12 @@ import { register, type SyscallTable } from "./registry";
 import { signalSyscalls } from "./signal";
 import { timeSyscalls } from "./time";
 import { execSyscalls } from "./exec";
+import { futexSyscalls } from "./futex";
 
 /** Builds the table of every system call the Sentry implements; the rest return ENOSYS. */
 export function buildSyscallTable(): SyscallTable {
   const table: SyscallTable = new Map();
-  for (const group of [fileSyscalls, fsSyscalls, infoSyscalls, memorySyscalls, processSyscalls, signalSyscalls, timeSyscalls, execSyscalls]) {
+  for (const group of [fileSyscalls, fsSyscalls, infoSyscalls, memorySyscalls, processSyscalls, signalSyscalls, timeSyscalls, execSyscalls, futexSyscalls]) {
     register(table, group);
   }
   return table;
