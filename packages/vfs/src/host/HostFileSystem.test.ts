@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { Errno, SyscallError } from "@sandbox/abi";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AT_SYMLINK_NOFOLLOW, O_CREAT, O_DIRECTORY, O_RDONLY, O_WRONLY } from "../constants";
+import { AT_SYMLINK_NOFOLLOW, O_CREAT, O_DIRECTORY, O_RDONLY, O_WRONLY, SEEK_SET } from "../constants";
+import { DIRENT64_NAME, DIRENT64_OFF, DIRENT64_RECLEN } from "../dirent";
+import type { FileDescription } from "../FileDescription";
 import type { FsContext } from "../operations/context";
 import { TmpFileSystem } from "../tmpfs/TmpFileSystem";
 import { VirtualFileSystem } from "../VirtualFileSystem";
@@ -20,6 +22,25 @@ function errnoOf(call: () => unknown): number | undefined {
       return error.errno;
     }
     throw error;
+  }
+}
+
+/** Reads every record of `dir` through getdents64 with a buffer of `size` bytes, as [name, d_off] pairs. */
+function getdentsAll(dir: FileDescription, size: number): [string, number][] {
+  const buffer = new Uint8Array(size);
+  const view = new DataView(buffer.buffer);
+  const records: [string, number][] = [];
+  for (;;) {
+    const used = dir.getdents64(buffer);
+    if (used === 0) {
+      return records;
+    }
+    for (let offset = 0; offset < used; offset += view.getUint16(offset + DIRENT64_RECLEN, true)) {
+      const nameStart = offset + DIRENT64_NAME;
+      const nameEnd = buffer.indexOf(0, nameStart);
+      const name = Buffer.from(buffer.subarray(nameStart, nameEnd)).toString("latin1");
+      records.push([name, Number(view.getBigInt64(offset + DIRENT64_OFF, true))]);
+    }
   }
 }
 
@@ -147,6 +168,49 @@ describe("HostFileSystem", () => {
     const latin1 = name.toString("latin1");
     expect(names.sort()).toEqual([".", "..", "file", latin1].sort());
     expect(vfs.statAt(ctx, undefined, `/dir/${latin1}`).size).toBe(5);
+  });
+
+  it("lists entries in the host's getdents order", () => {
+    const many = join(hostRoot, "many");
+    hostFs.mkdirSync(many);
+    for (let i = 0; i < 300; i++) {
+      hostFs.writeFileSync(join(many, `entry-${(i * 7919) % 1000}`), "");
+    }
+    const native = execFileSync("busybox", ["find", many, "-maxdepth", "1"], { encoding: "latin1" })
+      .split("\n")
+      .filter((line) => line.startsWith(`${many}/`))
+      .map((line) => line.slice(many.length + 1));
+
+    const dir = vfs.openAt(ctx, undefined, "/many", O_RDONLY | O_DIRECTORY);
+    const listed = getdentsAll(dir, 4096).map(([name]) => name);
+    dir.decRef();
+
+    expect(listed.slice(0, 2)).toEqual([".", ".."]);
+    expect(listed.slice(2)).toEqual(native);
+    expect(native).not.toEqual([...native].sort());
+  });
+
+  it("keeps getdents64 cursors stable while the host changes", () => {
+    const many = join(hostRoot, "many");
+    hostFs.mkdirSync(many);
+    for (let i = 0; i < 100; i++) {
+      hostFs.writeFileSync(join(many, `f${i}`), "");
+    }
+    const dir = vfs.openAt(ctx, undefined, "/many", O_RDONLY | O_DIRECTORY);
+    const first = getdentsAll(dir, 4096);
+
+    dir.seek(0, SEEK_SET);
+    const buffer = new Uint8Array(64);
+    expect(dir.getdents64(buffer)).toBeGreaterThan(0);
+    for (let i = 100; i < 150; i++) {
+      hostFs.writeFileSync(join(many, `f${i}`), "");
+    }
+    dir.seek(first[10][1], SEEK_SET);
+    const resumed = getdentsAll(dir, 100);
+    dir.decRef();
+
+    expect(resumed).toEqual(first.slice(11));
+    expect(new Set(first.map(([name]) => name)).size).toBe(102);
   });
 
   it("sees changes made on the host", () => {

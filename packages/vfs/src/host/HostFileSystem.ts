@@ -4,9 +4,9 @@ import {
   constants as hostConstants,
   fstatSync,
   lstatSync,
+  opendirSync,
   openSync,
   readSync,
-  readdirSync,
   readlinkSync,
   realpathSync,
 } from "node:fs";
@@ -264,7 +264,9 @@ interface HostDirent {
 /**
  * An open host directory. The listing is read from the host when the cursor
  * is 0 (at the start and after a rewind) and kept until the next rewind, so
- * cursors are indexes into that listing.
+ * cursors are indexes into that listing and stay valid across getdents64
+ * calls. Entries come in the order the host's getdents64 returns them, the
+ * order that find(1) and `ls -U` show on the host.
  */
 class HostDirectory implements FileDescriptionImpl {
   readonly seekable = true;
@@ -303,10 +305,23 @@ class HostDirectory implements FileDescriptionImpl {
   release(): void {}
 
   private readListing(): HostDirent[] {
-    const entries = hostCall(() =>
-      readdirSync(hostPathBuffer(this.inode.hostPath), { withFileTypes: true, encoding: "buffer" }),
-    );
-    return entries.map((entry) => ({ name: entry.name.toString("latin1"), type: direntType(entry) }));
+    // fs.readdirSync sorts the names (libuv scandir), while a Dir reads them
+    // in getdents64 order.
+    const dir = hostCall(() => opendirSync(hostPathBuffer(this.inode.hostPath), { encoding: "buffer" }));
+    const listing: HostDirent[] = [];
+    try {
+      for (;;) {
+        const entry = hostCall(() => dir.readSync());
+        if (entry === null) {
+          break;
+        }
+        const name = entry.name as unknown as Buffer;
+        listing.push({ name: name.toString("latin1"), type: direntType(entry) });
+      }
+    } finally {
+      dir.closeSync();
+    }
+    return listing;
   }
 }
 
