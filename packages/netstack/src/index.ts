@@ -35,3 +35,6 @@ export { parseAddress, formatAddress, parseMac, formatMac } from "./address";
 export { TcpStream, connectTcp } from "./node/TcpStream";
 export { TcpServer } from "./node/TcpServer";
 export { UdpChannel, type UdpMessage } from "./node/UdpChannel";
+export { TapEndpoint, type TapOptions } from "./link/TapEndpoint";
+export { PacketEndpoint, type PacketOptions } from "./link/PacketEndpoint";
+export { DeviceEndpoint, type DeviceStats } from "./link/DeviceEndpoint";
