@@ -9,6 +9,22 @@ import { Layout } from "./stub/image.generated";
 import { SystrapAddressSpace } from "./SystrapAddressSpace";
 
 const SIGUSR2 = 12;
+/** Size of the legacy FXSAVE area at the start of an XSAVE image. */
+const FXSAVE_SIZE = 512;
+/** Offset of the software-reserved bytes of the FXSAVE area, which Linux uses for its XSAVE signal frame data. */
+const SW_RESERVED = 464;
+/** The x87 and SSE bits of XSTATE_BV in the XSAVE header. */
+const XFEATURE_FP_SSE = 3n;
+
+/** Builds the FXSAVE image of a new thread: x87 control word 0x37f, MXCSR 0x1f80. */
+function initialFxsave(): Uint8Array {
+  const state = new Uint8Array(FXSAVE_SIZE);
+  const view = new DataView(state.buffer);
+  view.setUint16(0, 0x37f, true);
+  view.setUint32(24, 0x1f80, true);
+  view.setUint32(28, 0xffff, true);
+  return state;
+}
 const INTERRUPT_TRAP: Trap = Object.freeze({ kind: "interrupt" });
 
 /** The slot of a stub process that contains a context's FPU state. */
@@ -55,6 +71,43 @@ export class SystrapContext implements Context {
   get fpState(): Uint8Array {
     this.loadFp();
     return this.fp.subarray(0, this.fpSize);
+  }
+
+  /**
+   * Returns a copy of the legacy FXSAVE area (512 bytes: x87, MXCSR, XMM
+   * registers) of the state at the last trap, or the initial state for a
+   * context that never ran.
+   */
+  readFpState(): Uint8Array {
+    this.loadFp();
+    if (this.fpSize < FXSAVE_SIZE) return initialFxsave();
+    const state = this.fp.slice(0, FXSAVE_SIZE);
+    state.fill(0, SW_RESERVED, FXSAVE_SIZE);
+    return state;
+  }
+
+  /**
+   * Replaces the x87, MXCSR and XMM state that the next switch loads with a
+   * 512-byte FXSAVE image; the other XSAVE components are kept. The kernel
+   * checks the image when it loads it (a reserved MXCSR bit ends the thread
+   * with SIGSEGV, as on Linux).
+   */
+  writeFpState(state: Uint8Array): void {
+    if (state.length !== FXSAVE_SIZE) throw new RangeError(`FPU state must be ${FXSAVE_SIZE} bytes, got ${state.length}`);
+    this.loadFp();
+    if (this.fpSize < FXSAVE_SIZE) {
+      // No XSAVE image yet: a bare FXSAVE image (no XSAVE magic in its
+      // software-reserved bytes) makes rt_sigreturn load only x87 and SSE.
+      this.fp.set(state);
+      this.fp.fill(0, SW_RESERVED, FXSAVE_SIZE);
+      this.fpSize = FXSAVE_SIZE;
+      return;
+    }
+    // Keep the kernel's software-reserved bytes, and mark x87 and SSE as
+    // present in XSTATE_BV so that the kernel loads them from the image.
+    this.fp.set(state.subarray(0, SW_RESERVED));
+    const header = new DataView(this.fp.buffer, FXSAVE_SIZE, 8);
+    header.setBigUint64(0, header.getBigUint64(0, true) | XFEATURE_FP_SSE, true);
   }
 
   switchTo(as: AddressSpace): Promise<Trap> {
@@ -169,13 +222,14 @@ export class SystrapContext implements Context {
 
   /** Puts the FPU state into `slot` unless it is there already. */
   private placeFp(process: StubProcess, slot: number): void {
-    const home = this.fpHome;
+    if (!this.fpLoaded) {
+      const home = this.fpHome;
+      if (home && home.process === process && home.slot === slot) return;
+      this.loadFp();
+    }
     const c = process.control;
-    if (home && home.process === process && home.slot === slot && !this.fpLoaded) return;
-    if (home && !this.fpLoaded) this.loadFp();
-    const size = this.fpHome ? this.fpSize : 0;
-    c.bytes.set(this.fp.subarray(0, size), slot + Layout.SLOT_FPU);
-    c.store(slot + Layout.SLOT_FPU_SIZE, size);
+    c.bytes.set(this.fp.subarray(0, this.fpSize), slot + Layout.SLOT_FPU);
+    c.store(slot + Layout.SLOT_FPU_SIZE, this.fpSize);
     this.fpHome = { process, slot };
     this.fpLoaded = false;
   }

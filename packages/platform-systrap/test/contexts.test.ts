@@ -107,6 +107,47 @@ describe("systrap contexts", () => {
     expect(context.regs.get(UserRegsOffset.rbx)).toBe(0xabcdn);
   });
 
+  it("reads and writes the FXSAVE area", async () => {
+    const { as, context } = load(`
+        movq rbx, xmm0
+        mov eax, 39
+        syscall
+        movq xmm1, rbx
+        vpbroadcastq ymm0, xmm1
+        mov eax, 39
+        syscall
+        movq rbx, xmm0
+        vextracti128 xmm2, ymm0, 1
+        movq rdx, xmm2
+        mov eax, 40
+        syscall`);
+    const initial = new DataView(context.readFpState().buffer);
+    expect(initial.byteLength).toBe(512);
+    expect(initial.getUint16(0, true)).toBe(0x37f);
+    expect(initial.getUint32(MXCSR, true)).toBe(0x1f80);
+
+    // A context that never ran starts from the written image.
+    const first = context.readFpState();
+    new DataView(first.buffer).setBigUint64(XMM0, 0x1111n, true);
+    context.writeFpState(first);
+    expect((await context.switchTo(as)).kind).toBe("syscall");
+    expect(context.regs.get(UserRegsOffset.rbx)).toBe(0x1111n);
+
+    // After a run, writing the legacy area keeps the upper halves of the YMM registers.
+    context.regs.set(UserRegsOffset.rbx, 0x2222n);
+    expect((await context.switchTo(as)).kind).toBe("syscall");
+    const state = context.readFpState();
+    const view = new DataView(state.buffer);
+    expect(view.getBigUint64(XMM0, true)).toBe(0x2222n);
+    view.setBigUint64(XMM0, 0x3333n, true);
+    context.writeFpState(state);
+    expect((await context.switchTo(as)).kind).toBe("syscall");
+    expect(context.regs.syscallNumber).toBe(40);
+    expect(context.regs.get(UserRegsOffset.rbx)).toBe(0x3333n);
+    expect(context.regs.get(UserRegsOffset.rdx)).toBe(0x2222n);
+    expect(() => context.writeFpState(new Uint8Array(100))).toThrow(RangeError);
+  });
+
   it("runs many threads of one address space at once", async () => {
     const rounds = 200;
     const { as } = load(`
