@@ -586,6 +586,10 @@ static int is_bootstrap(const u8 *slot, int sig, const struct siginfo *info, con
  * changed the stack). It saves the trapped state into the slot and hands the
  * slot to the Sentry. When the slot comes back, it returns into the
  * application with the state the slot then contains.
+ *
+ * NOTE: other application threads can write this stack while the handler
+ * waits. That can redirect this thread within the stub's code, where the
+ * filters still limit it to the calls listed in process_filter.
  */
 void stub_handler(int sig, struct siginfo *info, struct ucontext *uc)
 {
