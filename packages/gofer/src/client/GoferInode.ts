@@ -1,0 +1,280 @@
+import { Errno, SyscallError } from "@sandbox/abi";
+import {
+  type FileDescriptionImpl,
+  type Inode,
+  type Owner,
+  type SetAttr,
+  type Stat,
+  S_IFDIR,
+  S_IFMT,
+  S_IFREG,
+} from "@sandbox/vfs";
+import { MessageType, NAME_MAX, SetattrMask, TARGET_MAX } from "../protocol/messages";
+import type { MessageReader } from "../protocol/MessageReader";
+import type { MessageWriter } from "../protocol/MessageWriter";
+import { readStat } from "../protocol/wireStat";
+import { readStatfs, type Statfs } from "../protocol/wireStatfs";
+import { GoferDirectory, type GoferDirent } from "./GoferDirectory";
+import type { GoferFileSystem } from "./GoferFileSystem";
+import { GoferRegularFile } from "./GoferRegularFile";
+
+const AT_REMOVEDIR = 0x200;
+
+/**
+ * A file of a gofer mount: a handle in the gofer. The attributes that
+ * permission checks read (mode, uid, gid) are the ones of the last reply
+ * about this file, and every stat() reads them afresh from the host.
+ *
+ * The handle is released in the gofer after this object is garbage-collected
+ * (see GoferConnection.track).
+ */
+export class GoferInode implements Inode {
+  mode: number;
+  uid: number;
+  gid: number;
+  readonly ino: number;
+
+  constructor(
+    readonly fs: GoferFileSystem,
+    /** The gofer's handle number of this file. */
+    readonly handle: number,
+    stat: Stat,
+  ) {
+    this.mode = stat.mode;
+    this.uid = stat.uid;
+    this.gid = stat.gid;
+    this.ino = stat.ino;
+    fs.connection.track(this, handle);
+  }
+
+  stat(): Stat {
+    const stat = this.fs.connection.request(
+      MessageType.STAT,
+      (writer) => writer.u32(this.handle),
+      (reader) => readStat(reader, this.fs.dev),
+    );
+    this.refresh(stat);
+    return stat;
+  }
+
+  lookup(name: string): Inode | undefined {
+    checkName(name);
+    try {
+      return this.fs.connection.request(
+        MessageType.WALK,
+        (writer) => writer.u32(this.handle).byteString(name),
+        (reader) => this.newInode(reader),
+      );
+    } catch (error) {
+      if (error instanceof SyscallError && error.errno === Errno.ENOENT) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  readlink(): string {
+    return this.fs.connection.request(
+      MessageType.READLINK,
+      (writer) => writer.u32(this.handle),
+      (reader) => reader.byteString(reader.remaining),
+    );
+  }
+
+  open(flags: number): FileDescriptionImpl {
+    return this.fs.connection.request(
+      MessageType.OPEN,
+      (writer) => writer.u32(this.handle).u32(flags),
+      (reader, fd) => {
+        const stat = readStat(reader, this.fs.dev);
+        if (fd < 0) {
+          throw new SyscallError(Errno.EIO, "gofer OPEN replied without a descriptor");
+        }
+        this.refresh(stat);
+        switch (stat.mode & S_IFMT) {
+          case S_IFREG:
+            return new GoferRegularFile(fd, this.fs.dev, stat.ino);
+          case S_IFDIR:
+            return new GoferDirectory(this, fd);
+          default:
+            throw new SyscallError(Errno.EIO, `gofer OPEN returned a file of mode 0o${stat.mode.toString(8)}`);
+        }
+      },
+    );
+  }
+
+  create(name: string, mode: number, owner: Owner): Inode {
+    return this.createEntry(MessageType.CREATE, name, mode, owner);
+  }
+
+  mkdir(name: string, mode: number, owner: Owner): Inode {
+    return this.createEntry(MessageType.MKDIR, name, mode, owner);
+  }
+
+  mknod(_name: string, _mode: number, _rdev: number, _owner: Owner): Inode {
+    // NOTE: device nodes, FIFOs and sockets are never created on the host.
+    throw new SyscallError(Errno.EPERM, "mknod on a gofer mount");
+  }
+
+  symlink(name: string, target: string, owner: Owner): Inode {
+    checkName(name);
+    if (target.length > TARGET_MAX) {
+      throw new SyscallError(Errno.ENAMETOOLONG);
+    }
+    checkByteString(target);
+    return this.fs.connection.request(
+      MessageType.SYMLINK,
+      (writer) => writer.u32(this.handle).u32(owner.uid).u32(owner.gid).u16(name.length).u16(0).byteString(name).byteString(target),
+      (reader) => this.newInode(reader),
+    );
+  }
+
+  link(name: string, target: Inode): void {
+    checkName(name);
+    const targetInode = this.sameFileSystem(target);
+    this.fs.connection.request(
+      MessageType.LINK,
+      (writer) => writer.u32(this.handle).u32(targetInode.handle).byteString(name),
+      () => undefined,
+    );
+  }
+
+  unlink(name: string): void {
+    this.remove(name, 0);
+  }
+
+  rmdir(name: string): void {
+    this.remove(name, AT_REMOVEDIR);
+  }
+
+  rename(oldName: string, newParent: Inode, newName: string, flags: number): void {
+    checkName(oldName);
+    checkName(newName);
+    const parent = this.sameFileSystem(newParent);
+    this.fs.connection.request(
+      MessageType.RENAME,
+      (writer) =>
+        writer.u32(this.handle).u32(parent.handle).u32(flags).u16(oldName.length).u16(0).byteString(oldName).byteString(newName),
+      () => undefined,
+    );
+  }
+
+  setattr(attr: SetAttr): void {
+    if (attr.size !== undefined && (!Number.isSafeInteger(attr.size) || attr.size < 0)) {
+      throw new SyscallError(Errno.EINVAL, `invalid size ${attr.size}`);
+    }
+    const stat = this.fs.connection.request(
+      MessageType.SETATTR,
+      (writer) => writeSetattr(writer, this.handle, attr),
+      (reader) => readStat(reader, this.fs.dev),
+    );
+    this.refresh(stat);
+  }
+
+  /** Returns the file system statistics of the host file system of this file (statfs(2)). */
+  statfs(): Statfs {
+    return this.fs.connection.request(MessageType.STATFS, (writer) => writer.u32(this.handle), readStatfs);
+  }
+
+  /** Fetches the whole listing of this directory, in the host's order, without "." and "..". */
+  list(): GoferDirent[] {
+    const entries: GoferDirent[] = [];
+    let position = 0n;
+    let done = false;
+    while (!done) {
+      this.fs.connection.request(
+        MessageType.READDIR,
+        (writer) => writer.u32(this.handle).u32(0).i64(position),
+        (reader) => {
+          const count = reader.u32();
+          done = (reader.u32() & 1) !== 0;
+          position = reader.i64();
+          for (let i = 0; i < count; i++) {
+            const ino = Number(reader.u64());
+            const type = reader.u8();
+            const name = reader.byteString(reader.u8());
+            entries.push({ name, ino, type });
+          }
+        },
+      );
+    }
+    return entries;
+  }
+
+  private createEntry(type: MessageType.CREATE | MessageType.MKDIR, name: string, mode: number, owner: Owner): Inode {
+    checkName(name);
+    return this.fs.connection.request(
+      type,
+      (writer) => writer.u32(this.handle).u32(mode).u32(owner.uid).u32(owner.gid).byteString(name),
+      (reader) => this.newInode(reader),
+    );
+  }
+
+  private remove(name: string, flags: number): void {
+    checkName(name);
+    this.fs.connection.request(
+      MessageType.UNLINK,
+      (writer) => writer.u32(this.handle).u32(flags).byteString(name),
+      () => undefined,
+    );
+  }
+
+  /** Decodes a reply that carries a new handle and its attributes. */
+  private newInode(reader: MessageReader): GoferInode {
+    const handle = reader.u32();
+    reader.skip(4);
+    return new GoferInode(this.fs, handle, readStat(reader, this.fs.dev));
+  }
+
+  private sameFileSystem(inode: Inode): GoferInode {
+    if (!(inode instanceof GoferInode) || inode.fs !== this.fs) {
+      throw new SyscallError(Errno.EXDEV);
+    }
+    return inode;
+  }
+
+  private refresh(stat: Stat): void {
+    this.mode = stat.mode;
+    this.uid = stat.uid;
+    this.gid = stat.gid;
+  }
+}
+
+/** Throws ENAMETOOLONG for a name longer than NAME_MAX and EINVAL for one that is not a byte string. */
+function checkName(name: string): void {
+  if (name.length > NAME_MAX) {
+    throw new SyscallError(Errno.ENAMETOOLONG);
+  }
+  checkByteString(name);
+}
+
+function checkByteString(value: string): void {
+  for (let i = 0; i < value.length; i++) {
+    if (value.charCodeAt(i) > 0xff) {
+      throw new SyscallError(Errno.EINVAL, "name is not a byte string");
+    }
+  }
+}
+
+/** Writes the body of a SETATTR request. */
+function writeSetattr(writer: MessageWriter, handle: number, attr: SetAttr): void {
+  let mask = 0;
+  if (attr.mode !== undefined) mask |= SetattrMask.MODE;
+  if (attr.uid !== undefined) mask |= SetattrMask.UID;
+  if (attr.gid !== undefined) mask |= SetattrMask.GID;
+  if (attr.size !== undefined) mask |= SetattrMask.SIZE;
+  if (attr.atime !== undefined) mask |= SetattrMask.ATIME;
+  if (attr.mtime !== undefined) mask |= SetattrMask.MTIME;
+  writer
+    .u32(handle)
+    .u32(mask)
+    .u32(attr.mode ?? 0)
+    .u32(attr.uid ?? 0)
+    .u32(attr.gid ?? 0)
+    .u32(0)
+    .u64(attr.size ?? 0)
+    .i64(attr.atime?.sec ?? 0)
+    .i64(attr.mtime?.sec ?? 0)
+    .u32(attr.atime?.nsec ?? 0)
+    .u32(attr.mtime?.nsec ?? 0);
+}
