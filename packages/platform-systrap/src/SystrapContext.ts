@@ -3,12 +3,14 @@ import type { AddressSpace, Context, Trap } from "@sandbox/platform";
 import { ControlRegion } from "./ControlRegion";
 import { decodeTrap, LOST_TRAP } from "./decodeTrap";
 import type { Dispatcher, PendingRun } from "./Dispatcher";
-import { futexWake, tgkill } from "./host.native";
+import { futexWait, futexWake, tgkill } from "./host.native";
 import type { StubProcess } from "./StubProcess";
 import { Layout } from "./stub/image.generated";
 import { SystrapAddressSpace } from "./SystrapAddressSpace";
 
 const SIGUSR2 = 12;
+/** Sleep between checks in `waitSync`; the stub does not wake the futex it leaves. */
+const WAIT_SLICE_NS = 200_000;
 /** Size of the legacy FXSAVE area at the start of an XSAVE image. */
 const FXSAVE_SIZE = 512;
 /** Offset of the software-reserved bytes of the FXSAVE area, which Linux uses for its XSAVE signal frame data. */
@@ -53,6 +55,8 @@ export class SystrapContext implements Context {
   /** Whether `fp` contains the current state (read by the Sentry, maybe changed). */
   private fpLoaded = false;
   private run: PendingRun | null = null;
+  /** The trap of the last completed switch, for `waitSync`. */
+  private lastTrap: Trap | null = null;
   private interruptPending = false;
   private released = false;
 
@@ -157,7 +161,8 @@ export class SystrapContext implements Context {
         },
         complete: () => {
           this.run = null;
-          resolve(this.finishRun(process, slot));
+          this.lastTrap = this.finishRun(process, slot);
+          resolve(this.lastTrap);
         },
       };
       this.run = run;
@@ -166,6 +171,27 @@ export class SystrapContext implements Context {
       if (c.load(slot + Layout.SLOT_STUB_SLEEPING) !== 0) futexWake(c.address + slot + Layout.SLOT_STATE, 1);
       this.dispatcher.start(run);
     });
+  }
+
+  /**
+   * Waits, blocking the event loop, until the switch in progress traps, and
+   * returns its trap; returns null after `timeoutMs`. For the start-up
+   * probe, whose caller cannot wait for a promise. Call it right after
+   * `switchTo`, whose promise then settles with the same trap.
+   */
+  waitSync(timeoutMs: number): Trap | null {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const run = this.run;
+      if (!run) return this.lastTrap;
+      if (performance.now() > deadline) return null;
+      this.dispatcher.collect(run.process);
+      const index = this.slots.get(run.process);
+      if (this.run && index !== undefined && !run.process.dead) {
+        const state = run.process.control.address + ControlRegion.slotOffset(index) + Layout.SLOT_STATE;
+        futexWait(state, Layout.STATE_RUN, WAIT_SLICE_NS);
+      }
+    }
   }
 
   interrupt(): void {

@@ -8,6 +8,7 @@ import {
   PlatformError,
 } from "@sandbox/platform";
 import { Dispatcher } from "./Dispatcher";
+import { probeSystrap } from "./probe";
 import { closeFd, memfdCreate } from "./host.native";
 import { StubProcess } from "./StubProcess";
 import { STUB_ELF_BASE64, Layout } from "./stub/image.generated";
@@ -67,6 +68,15 @@ export class SystrapPlatform implements Platform {
       closeFd(this.executableFd);
       throw err;
     }
+  }
+
+  /**
+   * Runs the start-up probe (see probeSystrap) on a private memfd and
+   * returns whether mseal sealed the stub's pages. Throws
+   * PlatformUnavailableError with the reason when systrap cannot run here.
+   */
+  probe(): { sealed: boolean } {
+    return probeSystrap();
   }
 
   newAddressSpace(): AddressSpace {

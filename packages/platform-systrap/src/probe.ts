@@ -1,7 +1,9 @@
 import { writeSync } from "node:fs";
 import { UserRegsOffset } from "@sandbox/abi";
-import { PlatformUnavailableError, Prot } from "@sandbox/platform";
+import { type AddressSpace, PlatformUnavailableError, Prot, type Trap } from "@sandbox/platform";
 import { closeFd, memfdCreate } from "./host.native";
+import type { SystrapAddressSpace } from "./SystrapAddressSpace";
+import type { SystrapContext } from "./SystrapContext";
 import { SystrapPlatform } from "./SystrapPlatform";
 
 const CODE_ADDR = 0x400000;
@@ -11,8 +13,20 @@ const MARK = 0x1122334455667788n;
 const SIGILL = 4;
 const SYS_getpid = 39;
 
+/** How long the probe waits for each trap. */
+const PROBE_TIMEOUT_MS = 5000;
+
 /** mov rbx, fs:[0]; mov eax, 39; syscall; ud2 */
 const PROBE_CODE = [0x64, 0x48, 0x8b, 0x1c, 0x25, 0, 0, 0, 0, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b];
+
+/** Switches `context` into `as` and waits for the trap without the event loop. */
+function runSync(context: SystrapContext, as: AddressSpace): Trap {
+  // The promise settles with the same trap that waitSync returns.
+  context.switchTo(as).catch(() => {});
+  const trap = context.waitSync(PROBE_TIMEOUT_MS);
+  if (!trap) throw new Error(`the probe thread did not trap within ${PROBE_TIMEOUT_MS} ms`);
+  return trap;
+}
 
 /**
  * Runs the start-up probe of the systrap platform. On a private memfd it
@@ -22,10 +36,10 @@ const PROBE_CODE = [0x64, 0x48, 0x8b, 0x1c, 0x25, 0, 0, 0, 0, 0xb8, 0x27, 0, 0, 
  * right number, registers and FS base, that the result written by the
  * Sentry reaches the thread, and that ud2 comes back as SIGILL at the right
  * address. Throws PlatformUnavailableError with the reason otherwise (no
- * seccomp, no FSGSBASE, no /proc, ...). Resolves with whether mseal sealed
- * the stub's pages.
+ * seccomp, no FSGSBASE, no /proc, ...). Returns whether mseal sealed the
+ * stub's pages. Synchronous: it takes a few milliseconds.
  */
-export async function probeSystrap(): Promise<{ sealed: boolean }> {
+export function probeSystrap(): { sealed: boolean } {
   let memoryFd = -1;
   let platform: SystrapPlatform | null = null;
   try {
@@ -41,11 +55,11 @@ export async function probeSystrap(): Promise<{ sealed: boolean }> {
     const as = platform.newAddressSpace();
     as.mapFile(CODE_ADDR, PAGE_SIZE, 0, Prot.Read | Prot.Exec);
     as.mapFile(DATA_ADDR, PAGE_SIZE, PAGE_SIZE, Prot.Read);
-    const context = platform.newContext();
+    const context = platform.newContext() as SystrapContext;
     context.regs.rip = CODE_ADDR;
     context.regs.fsBase = BigInt(DATA_ADDR);
 
-    let trap = await context.switchTo(as);
+    let trap = runSync(context, as);
     const regs = context.regs;
     if (trap.kind !== "syscall") throw new Error(`a system call came back as ${JSON.stringify(trap)}`);
     if (regs.syscallNumber !== SYS_getpid) throw new Error(`the system call number came back as ${regs.syscallNumber}`);
@@ -54,12 +68,12 @@ export async function probeSystrap(): Promise<{ sealed: boolean }> {
     if (regs.fsBase !== BigInt(DATA_ADDR)) throw new Error("the FS base did not survive the trap");
 
     regs.setReturn(7);
-    trap = await context.switchTo(as);
+    trap = runSync(context, as);
     if (trap.kind !== "signal" || trap.signo !== SIGILL) throw new Error(`ud2 came back as ${JSON.stringify(trap)}`);
     if (regs.rip !== CODE_ADDR + 16 || regs.get(UserRegsOffset.rax) !== 7n) {
       throw new Error("the state written by the Sentry did not reach the thread");
     }
-    return { sealed: (as as import("./SystrapAddressSpace").SystrapAddressSpace).process.sealed };
+    return { sealed: (as as SystrapAddressSpace).process.sealed };
   } catch (err) {
     throw new PlatformUnavailableError("systrap", (err as Error).message);
   } finally {
