@@ -1,7 +1,7 @@
 import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Errno, SyscallError } from "@sandbox/abi";
+import { Errno, PollEvents, SyscallError } from "@sandbox/abi";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   O_APPEND,
@@ -94,6 +94,20 @@ describe("FileDescription", () => {
     expect(file.pread(buffer, 0)).toBe(11);
     expect(text(buffer.subarray(0, 11))).toBe("HELLO world");
     expect(errnoOf(() => file.pread(buffer, -1))).toBe(Errno.EINVAL);
+  });
+
+  it("reports regular files always ready", () => {
+    const file = openFile("/f", O_CREAT | O_RDWR);
+    const { POLLIN, POLLOUT, POLLPRI, POLLRDNORM } = PollEvents;
+    expect(file.readiness(POLLIN | POLLOUT)).toBe(POLLIN | POLLOUT);
+    expect(file.readiness(POLLIN | POLLPRI | POLLRDNORM)).toBe(POLLIN | POLLRDNORM);
+    let woken = 0;
+    file.watch(POLLIN, () => woken++)();
+    expect(woken).toBe(0);
+    expect(file.nonblocking).toBe(false);
+
+    const path = openFile("/f", O_PATH);
+    expect(path.readiness(POLLIN)).toBe(PollEvents.POLLNVAL);
   });
 
   it("enforces the access mode", () => {

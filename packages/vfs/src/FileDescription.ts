@@ -1,4 +1,4 @@
-import { Errno, SyscallError } from "@sandbox/abi";
+import { Errno, PollEvents, SyscallError } from "@sandbox/abi";
 import {
   DT_DIR,
   O_ACCMODE,
@@ -7,6 +7,7 @@ import {
   O_CREAT,
   O_EXCL,
   O_NOCTTY,
+  O_NONBLOCK,
   O_PATH,
   O_RDONLY,
   O_RDWR,
@@ -23,6 +24,7 @@ import type { VirtualDentry } from "./Dentry";
 import { writeDirent64 } from "./dirent";
 import type { DirentEmitter, FileDescriptionImpl } from "./FileSystem";
 import type { Stat } from "./Stat";
+import { ALWAYS_POLLED, DEFAULT_READINESS } from "./WaiterQueue";
 
 /** Open flags that only matter during open and are not kept in f_flags. */
 const OPEN_ONLY_FLAGS = O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC;
@@ -74,6 +76,11 @@ export class FileDescription {
     return !this.isPath && (mode === O_WRONLY || mode === O_RDWR);
   }
 
+  /** Reports whether O_NONBLOCK is set: then EAGAIN goes back to the caller instead of making it wait. */
+  get nonblocking(): boolean {
+    return (this.flags & O_NONBLOCK) !== 0;
+  }
+
   /** The file offset (for directories, the readdir cursor). */
   get offset(): number {
     return this.position;
@@ -108,7 +115,12 @@ export class FileDescription {
     return this.refs;
   }
 
-  /** Implements read(2): reads at the offset and advances it. */
+  /**
+   * Implements read(2): reads at the offset and advances it. A file with
+   * readiness (a pipe, a host pipe or terminal) throws EAGAIN when it has no
+   * data. The caller then waits for POLLIN unless the description is
+   * `nonblocking`, and reads again.
+   */
   read(dst: Uint8Array): number {
     if (!this.readable) {
       throw new SyscallError(Errno.EBADF);
@@ -130,7 +142,12 @@ export class FileDescription {
     return this.impl.read(dst, offset);
   }
 
-  /** Implements write(2): writes at the offset, or at the end with O_APPEND, and advances it. */
+  /**
+   * Implements write(2): writes at the offset, or at the end with O_APPEND,
+   * and advances it. A file with readiness throws EAGAIN when it has no room
+   * and may write less than `src` (a pipe write larger than PIPE_BUF). A
+   * caller that must block waits for POLLOUT and writes the rest.
+   */
   write(src: Uint8Array): number {
     if (!this.writable) {
       throw new SyscallError(Errno.EBADF);
@@ -269,6 +286,34 @@ export class FileDescription {
       throw new SyscallError(Errno.EINVAL, "buffer too small for the next directory entry");
     }
     return used;
+  }
+
+  /**
+   * Returns the events of `mask` (PollEvents bits) that are ready now, plus
+   * POLLERR and POLLHUP when they hold. Files without readiness of their own
+   * are always ready to read and write. An O_PATH description reports
+   * POLLNVAL, as poll(2) does for a descriptor it cannot poll.
+   */
+  readiness(mask: number): number {
+    if (this.isPath) {
+      return PollEvents.POLLNVAL;
+    }
+    if (this.impl.readiness === undefined) {
+      return mask & (DEFAULT_READINESS | ALWAYS_POLLED);
+    }
+    return this.impl.readiness(mask);
+  }
+
+  /**
+   * Registers `waiter` to be called once when an event of `mask` may have
+   * become ready and returns a function that unregisters it (see
+   * FileDescriptionImpl.watch). A file that is always ready never calls it.
+   */
+  watch(mask: number, waiter: () => void): () => void {
+    if (this.isPath || this.impl.watch === undefined) {
+      return () => {};
+    }
+    return this.impl.watch(mask, waiter);
   }
 
   /** Implements fstat(2). */

@@ -137,6 +137,25 @@ export interface FileDescriptionImpl {
   /** Replaces lseek for files whose offset rules are their own, such as devices. */
   seek?(current: number, offset: number, whence: number): number;
 
+  /**
+   * Returns the events of `mask` (PollEvents bits) that are ready now, plus
+   * POLLERR and POLLHUP when they hold, as poll(2) reports them unrequested.
+   * A file that defines this never blocks in `read` or `write`: with no data
+   * to read or no room to write, they throw SyscallError(EAGAIN), and the
+   * caller waits through `watch`. A file without it is always ready, as a
+   * regular file is, and its calls never wait.
+   */
+  readiness?(mask: number): number;
+
+  /**
+   * Registers `waiter` to be called when any event of `mask` (POLLERR and
+   * POLLHUP always count) may have become ready, and returns a function that
+   * unregisters it. The waiter is called at most once and may be called
+   * spuriously, so the caller checks `readiness` again. To miss no wake-up,
+   * register first, then check `readiness`, then wait.
+   */
+  watch?(mask: number, waiter: () => void): () => void;
+
   /** Frees what the open file holds. Called once, when the last reference goes. */
   release(): void;
 }

@@ -21,3 +21,8 @@ export { HostFdFile, type HostFdFileOptions } from "./host/HostFdFile";
 export { DeviceRegistry, type DeviceOpener } from "./devices/DeviceRegistry";
 export { MemoryDevice, registerMemoryDevices } from "./devices/memoryDevices";
 export { newDevFileSystem } from "./devices/devfs";
+export { ALWAYS_POLLED, DEFAULT_READINESS, WaiterQueue } from "./WaiterQueue";
+export { DEFAULT_PIPE_SIZE, MAX_PIPE_SIZE, PIPE_BUF, Pipe } from "./pipe/Pipe";
+export { PipeFile, type PipeFileOptions, pipeOf } from "./pipe/PipeFile";
+export { PipeFileSystem, type PipeFileSystemOptions } from "./pipe/PipeFileSystem";
+export { openFifo } from "./pipe/fifo";

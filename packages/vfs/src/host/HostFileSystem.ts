@@ -306,8 +306,10 @@ class HostDirectory implements FileDescriptionImpl {
 
   private readListing(): HostDirent[] {
     // fs.readdirSync sorts the names (libuv scandir), while a Dir reads them
-    // in getdents64 order.
-    const dir = hostCall(() => opendirSync(hostPathBuffer(this.inode.hostPath), { encoding: "buffer" }));
+    // in getdents64 order. Node accepts the "buffer" encoding here and returns
+    // names as Buffers, but @types/node does not declare it.
+    const options = { encoding: "buffer" as BufferEncoding };
+    const dir = hostCall(() => opendirSync(hostPathBuffer(this.inode.hostPath), options));
     const listing: HostDirent[] = [];
     try {
       for (;;) {

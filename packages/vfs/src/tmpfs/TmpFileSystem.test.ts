@@ -1,6 +1,18 @@
 import { Errno, SyscallError } from "@sandbox/abi";
 import { describe, expect, it } from "vitest";
-import { O_RDONLY, RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG } from "../constants";
+import {
+  O_NONBLOCK,
+  O_RDONLY,
+  O_WRONLY,
+  RENAME_EXCHANGE,
+  RENAME_NOREPLACE,
+  S_IFCHR,
+  S_IFDIR,
+  S_IFIFO,
+  S_IFMT,
+  S_IFREG,
+  S_IFSOCK,
+} from "../constants";
 import type { Inode } from "../FileSystem";
 import type { Stat } from "../Stat";
 import { TmpFileSystem } from "./TmpFileSystem";
@@ -141,7 +153,9 @@ describe("TmpFileSystem", () => {
     const root = new TmpFileSystem({ dev: 1 }).root();
     const fifo = root.mknod("fifo", S_IFIFO | 0o644, 0, owner);
     expect(fifo.stat().mode & S_IFMT).toBe(S_IFIFO);
-    expect(errnoOf(() => fifo.open(O_RDONLY))).toBe(Errno.ENXIO);
+    expect(errnoOf(() => fifo.open(O_WRONLY | O_NONBLOCK))).toBe(Errno.ENXIO);
+    const socket = root.mknod("socket", S_IFSOCK | 0o644, 0, owner);
+    expect(errnoOf(() => socket.open(O_RDONLY))).toBe(Errno.ENXIO);
     const device = root.mknod("dev", S_IFCHR | 0o600, 0x103, owner);
     expect(device.stat().rdev).toBe(0x103);
     expect(errnoOf(() => root.mknod("dir", S_IFDIR | 0o755, 0, owner))).toBe(Errno.EINVAL);
