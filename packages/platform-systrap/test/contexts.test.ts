@@ -241,7 +241,7 @@ describe("systrap contexts", () => {
       const context = slow.newContext();
       context.regs.rip = CODE;
       expect((await context.switchTo(as)).kind).toBe("syscall");
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 200));
       const status = readFileSync(`/proc/${as.process.pid}/task/${as.process.tids[0]}/stat`, "utf8");
       expect(status.split(") ")[1][0]).toBe("S");
       expect((await context.switchTo(as)).kind).toBe("syscall");
