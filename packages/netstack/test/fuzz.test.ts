@@ -78,7 +78,12 @@ describe("fuzzing a live stack", () => {
           t.set([10, 0, 0, 1, 10, 0, 0, 2], 26);
           t[23] = [1, 6, 17][i % 3];
         }
-        if (kind === 3) t.set([0x86, 0xdd, 0x60], 12);
+        if (kind === 3) {
+          t.set([0x86, 0xdd, 0x60], 12);
+          t[20] = [0, 6, 17, 58, 43, 44, 60, 59][i % 8];
+          t.set([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 22);
+          t.set([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2], 38);
+        }
         templates.push(t);
       }
 
@@ -110,6 +115,10 @@ describe("fuzzing a live stack", () => {
             const dport = len >= l4 + 4 ? (buf[l4 + 2] << 8) | buf[l4 + 3] : 0;
             if (random() < 0.7 && !LIVE_PORTS.has(dport)) fixL4Checksum(frame);
           }
+          // ARP carries no authentication: a forged reply for the live peer
+          // would redirect its traffic on Linux too, so senders other than
+          // 10.0.0.1 are used.
+          if (len >= 42 && buf[12] === 0x08 && buf[13] === 0x06 && buf[28] === 10 && buf[29] === 0 && buf[30] === 0 && buf[31] === 1) buf[31] = 2 + Math.floor(random() * 250);
           if (random() < 0.5 && len >= 54 && buf[12] === 0x86 && buf[13] === 0xdd) {
             buf[18] = (len - 54) >>> 8;
             buf[19] = (len - 54) & 0xff;
