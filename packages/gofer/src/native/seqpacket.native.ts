@@ -11,11 +11,15 @@ const socketpairNative = libc.func("int socketpair(int domain, int type, int pro
 const sendmsgNative = libc.func("long sendmsg(int fd, void *msg, int flags)");
 const recvmsgNative = libc.func("long recvmsg(int fd, void *msg, int flags)");
 const closeNative = libc.func("int close(int fd)");
+const getsockoptNative = libc.func(
+  "int getsockopt(int fd, int level, int name, _Out_ int32_t *value, _Inout_ uint32_t *length)",
+);
 
 const AF_UNIX = 1;
 const SOCK_SEQPACKET = 5;
 const SOCK_CLOEXEC = 0x80000;
 const SOL_SOCKET = 1;
+const SO_TYPE = 3;
 const SCM_RIGHTS = 1;
 const MSG_CTRUNC = 0x8;
 const MSG_TRUNC = 0x20;
@@ -75,6 +79,13 @@ export function seqpacketPair(): [number, number] | number {
     return -koffi.errno();
   }
   return [fds[0], fds[1]];
+}
+
+/** Reports whether `fd` is a SOCK_SEQPACKET socket (getsockopt SO_TYPE). */
+export function isSeqpacketSocket(fd: number): boolean {
+  const type = new Int32Array(1);
+  const length = new Uint32Array([4]);
+  return getsockoptNative(fd, SOL_SOCKET, SO_TYPE, type, length) === 0 && type[0] === SOCK_SEQPACKET;
 }
 
 /**

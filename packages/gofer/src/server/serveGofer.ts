@@ -3,7 +3,7 @@ import { Errno, Signal } from "@sandbox/abi";
 import { MAX_MESSAGE } from "../protocol/messages";
 import { MessageReader, MessageTooShortError } from "../protocol/MessageReader";
 import { MessageWriter } from "../protocol/MessageWriter";
-import { MessageBuffer } from "../native/seqpacket.native";
+import { isSeqpacketSocket, MessageBuffer } from "../native/seqpacket.native";
 import { GoferServer, type GoferServerOptions } from "./GoferServer";
 import { setParentDeathSignal } from "./host.native";
 
@@ -19,11 +19,17 @@ export interface ServeGoferOptions extends GoferServerOptions {
  * request at a time and blocks the calling thread in recvmsg meanwhile, so it
  * is meant for the gofer's own process (see gofer.ts).
  *
- * Returns 0 after the client closed the socket, and 1 after a socket error
- * or a message that breaks the protocol (it then logs why and stops).
+ * Returns 0 after the client closed the socket, and 1 when `socket` is no
+ * SOCK_SEQPACKET socket, after a socket error, or after a message that breaks
+ * the protocol (it then logs why and stops).
  */
 export function serveGofer(options: ServeGoferOptions): number {
   const server = new GoferServer(options);
+  if (!isSeqpacketSocket(options.socket)) {
+    server.close();
+    console.error(`gofer: descriptor ${options.socket} is not a SOCK_SEQPACKET socket`);
+    return 1;
+  }
   const incoming = new MessageBuffer(MAX_MESSAGE);
   const outgoing = new MessageBuffer(MAX_MESSAGE);
   const writer = new MessageWriter(outgoing.bytes);
