@@ -86,7 +86,7 @@ class PtraceAddressSpace implements AddressSpace {
 /** One application thread's state, run by PTRACE_SYSEMU in an address space's stub. */
 class PtraceContext implements Context {
   readonly regs = new Registers();
-  private readonly fpState = initialFpState();
+  private readonly fpuImage = initialFpState();
   private readonly siginfo = new Uint8Array(SIGINFO_SIZE);
   private readonly siginfoView = new DataView(this.siginfo.buffer);
   private running: PtraceAddressSpace | undefined;
@@ -114,6 +114,7 @@ class PtraceContext implements Context {
     this.running = as;
     try {
       this.loadFpState(stub);
+      this.noteFpuHolder(as);
       stub.setRegisters(this.regs);
       stub.resume(PtraceRequest.SYSEMU);
       const waited = stub.wait();
@@ -129,15 +130,35 @@ class PtraceContext implements Context {
     }
   }
 
+  /** The address space whose stub holds this context's FPU state, if any. */
+  private fpuHolder: PtraceAddressSpace | undefined;
+
+  readFpState(): Uint8Array {
+    const holder = this.fpuHolder;
+    if (holder !== undefined && holder.stub.fpuOwner === this && holder.stub.isAlive) this.saveFpState(holder.stub);
+    return this.fpuImage.slice();
+  }
+
+  writeFpState(state: Uint8Array): void {
+    if (state.length !== FXSAVE_SIZE) throw new RangeError(`FPU state must be ${FXSAVE_SIZE} bytes, got ${state.length}`);
+    const holder = this.fpuHolder;
+    if (holder !== undefined && holder.stub.fpuOwner === this) holder.stub.fpuOwner = undefined;
+    this.fpuImage.set(state);
+  }
+
   private loadFpState(stub: StubProcess): void {
     if (stub.fpuOwner === this) return;
     if (stub.fpuOwner instanceof PtraceContext) stub.fpuOwner.saveFpState(stub);
-    stub.setFpRegisters(this.fpState);
+    stub.setFpRegisters(this.fpuImage);
     stub.fpuOwner = this;
   }
 
+  private noteFpuHolder(as: PtraceAddressSpace): void {
+    this.fpuHolder = as;
+  }
+
   private saveFpState(stub: StubProcess): void {
-    stub.getFpRegisters(this.fpState);
+    stub.getFpRegisters(this.fpuImage);
   }
 
   private classify(stub: StubProcess, signal: number): Trap {
@@ -165,7 +186,7 @@ class PtraceContext implements Context {
    */
   private inferAccess(code: number, addr: number): number {
     const rip = this.regs.rip;
-    if (addr >= rip && addr < rip + 16 && (addr & ~0xfff) === (rip & ~0xfff)) return Prot.Exec;
+    if (addr >= rip && addr < rip + 16 && Math.floor(addr / 4096) === Math.floor(rip / 4096)) return Prot.Exec;
     if (code === SEGV_ACCERR) return Prot.Write;
     return Prot.Read;
   }

@@ -99,6 +99,14 @@ export interface Context {
    * past the `syscall` instruction and rax is to be set to the result.
    */
   switchTo(as: AddressSpace): Promise<Trap>;
+  /**
+   * Returns a copy of the FPU/SSE state in FXSAVE format (512 bytes), as the
+   * application left it at its last trap. Signal frames and fork use it;
+   * a platform without it gives new frames and children the initial state.
+   */
+  readFpState?(): Uint8Array;
+  /** Replaces the FPU/SSE state (FXSAVE format, 512 bytes) that the next switch loads. */
+  writeFpState?(state: Uint8Array): void;
   /** Makes a running or the next `switchTo` return an InterruptTrap soon. */
   interrupt(): void;
   /** Frees host resources of this context. */

@@ -102,6 +102,14 @@ export function newMemoryManager(kernel: Kernel): MemoryManager {
   return mm;
 }
 
+/** Returns a copy-on-write copy of `mm` for a forked child, over a new platform address space. */
+export function forkMemoryManager(kernel: Kernel, mm: MemoryManager): MemoryManager {
+  const addressSpace = kernel.platform.newAddressSpace();
+  const child = mm.fork(addressSpace);
+  addressSpaces.set(child, addressSpace);
+  return child;
+}
+
 /** Frees a memory manager and the platform address space behind it. */
 export function releaseMemoryManager(mm: MemoryManager): void {
   mm.release();
@@ -150,8 +158,11 @@ export function execve(task: Task, path: string, argv: readonly string[], envp: 
   // The point of no return.
   const old = group.mmOrUndefined;
   group.mm = mm;
-  if (old !== undefined) releaseMemoryManager(old);
+  if (old !== undefined && !kernel.isShared(old, group, "mm")) releaseMemoryManager(old);
+  if (kernel.isShared(group.fdTable, group, "fdTable")) group.fdTable = group.fdTable.fork();
   group.fdTable.closeOnExec();
+  group.vforkDone?.();
+  group.vforkDone = undefined;
   resetCaughtSignals(group);
   group.executablePath = program.file.vd === undefined ? program.path : kernel.options.vfs.pathOf(group.fs.root, program.file.vd);
   group.argv = program.argv;

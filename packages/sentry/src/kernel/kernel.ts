@@ -9,7 +9,8 @@ import type { SyscallResult, SyscallTable } from "../syscalls/registry";
 import { formatSyscall } from "../strace";
 import { FutexTable } from "./futex";
 import { Logger } from "./log";
-import { deliverFaultSignal, killThreadGroup } from "./signals";
+import { deliverFaultSignal, deliverPendingSignals, ERESTART_RESTARTBLOCK, ERESTARTSYS, killThreadGroup, pendingSignals } from "./signals";
+import { becomeZombie } from "./process";
 import { addressSpaceOf, execve, releaseMemoryManager, searchPath } from "./exec";
 import { type Credentials, Task } from "./task";
 import { type ExitStatus, type Rlimit, ThreadGroup } from "./thread-group";
@@ -153,6 +154,8 @@ export class Kernel {
   private async runTask(task: Task): Promise<void> {
     const context = task.context;
     while (!task.exiting) {
+      if (task.pendingRestart !== undefined || pendingSignals(task) !== 0n) deliverPendingSignals(task);
+      if (task.exiting) break;
       const trap = await context.switchTo(addressSpaceOf(task.mm));
       switch (trap.kind) {
         case "syscall":
@@ -180,9 +183,31 @@ export class Kernel {
     threadGroup.tasks.delete(task);
     task.context.release();
     if (threadGroup.tasks.size === 0) {
-      threadGroup.fdTable.closeAll();
-      if (threadGroup.mmOrUndefined !== undefined) releaseMemoryManager(threadGroup.mmOrUndefined);
+      threadGroup.vforkDone?.();
+      threadGroup.vforkDone = undefined;
+      if (threadGroup.exitStatus === undefined) threadGroup.exitStatus = { kind: "exited", code: 0 };
+      if (!this.isShared(threadGroup.fdTable, threadGroup, "fdTable")) threadGroup.fdTable.closeAll();
+      const mm = threadGroup.mmOrUndefined;
+      if (mm !== undefined && !this.isShared(mm, threadGroup, "mm")) releaseMemoryManager(mm);
       threadGroup.finish();
+      becomeZombie(this, threadGroup);
+      if (threadGroup.pid === 1) this.endAllProcesses();
+    }
+  }
+
+  /** Reports whether another live process shares `resource` as its memory manager or descriptor table (CLONE_VM, CLONE_FILES). */
+  isShared(resource: unknown, except: ThreadGroup, field: "mm" | "fdTable"): boolean {
+    for (const group of this.threadGroups.values()) {
+      if (group === except || group.zombie || group.tasks.size === 0) continue;
+      if ((field === "mm" ? group.mmOrUndefined : group.fdTable) === resource) return true;
+    }
+    return false;
+  }
+
+  /** Kills every process, as Linux does when a pid namespace's init exits. */
+  private endAllProcesses(): void {
+    for (const group of this.threadGroups.values()) {
+      if (!group.zombie && group.tasks.size > 0) killThreadGroup(group, { kind: "signaled", signal: 9, coreDumped: false });
     }
   }
 
@@ -216,6 +241,7 @@ export class Kernel {
         result = this.syscallErrorResult(task, nr, error);
       }
     }
+    if (typeof result === "number" && result <= -ERESTARTSYS && result >= -ERESTART_RESTARTBLOCK) task.pendingRestart = -result;
     if (result !== undefined) regs.setReturn(result);
     if (args !== undefined) this.traceSyscall(task, nr, args, result);
     this.options.onSyscallExit?.(task, nr);

@@ -1,7 +1,7 @@
 import { Registers, UserRegsOffset } from "@sandbox/abi";
 import type { Context } from "@sandbox/platform";
 import type { Kernel } from "./kernel";
-import type { ThreadGroup } from "./thread-group";
+import type { SignalInfo, ThreadGroup } from "./thread-group";
 
 /** User and group identity of a task, as in Linux's struct cred. */
 export interface Credentials {
@@ -31,6 +31,16 @@ export class Task {
   exiting = false;
   /** The command name (comm), at most 15 bytes; set by execve and PR_SET_NAME. */
   name = "";
+  /** Signals sent to this thread and not yet delivered, one bit per signal. */
+  pending = 0n;
+  /** siginfo of this thread's pending signals. */
+  readonly pendingInfo = new Map<number, SignalInfo>();
+  /** The ERESTART* code of an interrupted system call, until signal delivery decides to restart it or fail it with EINTR. */
+  pendingRestart: number | undefined;
+  /** The signal mask to restore after the next handler, set by sigsuspend-like calls. */
+  savedSignalMask: bigint | undefined;
+  /** Signals rt_sigtimedwait waits for; a signal in this set wakes the task even while blocked. */
+  waitedSignals = 0n;
   /** The alternate signal stack (sigaltstack); flags SS_DISABLE (2) when none is set. */
   altStack = { sp: 0, flags: 2, size: 0 };
 

@@ -26,6 +26,21 @@ function memoryManagerId(mm: MemoryManager): number {
   return id;
 }
 
+/** What a delivered signal reports in its siginfo. */
+export interface SignalInfo {
+  signo: number;
+  code: number;
+  /** Sender pid and uid (kill, SIGCHLD), or 0. */
+  pid: number;
+  uid: number;
+  /** SIGCHLD: the child's exit code or signal; SIGSEGV and friends: unused. */
+  status: number;
+  /** Fault address for SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGTRAP. */
+  addr: number;
+  /** The value of sigqueue and timers. */
+  value: bigint;
+}
+
 /** A resource limit pair, in the units of the resource. `Infinity` is RLIM_INFINITY. */
 export interface Rlimit {
   soft: number;
@@ -48,7 +63,19 @@ export class ThreadGroup {
   readonly tasks = new Set<Task>();
   readonly children = new Set<ThreadGroup>();
   /** Signal actions by signal number (1-64). */
-  readonly signalActions: SignalAction[] = Array.from({ length: 65 }, () => ({ handler: 0n, flags: 0n, restorer: 0n, mask: 0n }));
+  signalActions: SignalAction[] = Array.from({ length: 65 }, () => ({ handler: 0n, flags: 0n, restorer: 0n, mask: 0n }));
+  /** Signal sent to the parent when this process exits (SIGCHLD unless clone said otherwise). */
+  exitSignal = 17;
+  /** Resolved when a vfork child execs or exits, releasing its parent. */
+  vforkDone: (() => void) | undefined;
+  /** True once every task has exited and the process waits to be reaped by its parent. */
+  zombie = false;
+  /** Called when a child changes state, so that waiting parents look again. */
+  readonly childWaiters = new Set<() => void>();
+  /** Signals sent to the process as a whole and not yet delivered, one bit per signal. */
+  sharedPending = 0n;
+  /** siginfo of pending signals by number, for delivery. */
+  readonly sharedPendingInfo = new Map<number, SignalInfo>();
   exitStatus: ExitStatus | undefined;
   /** Path of the running executable, for /proc/self/exe. */
   executablePath = "";
@@ -103,5 +130,10 @@ export class ThreadGroup {
   /** Called by the kernel when the last task has left its run loop. */
   finish(): void {
     this.resolveExited(this.exitStatus ?? { kind: "exited", code: 0 });
+  }
+
+  /** Wakes every parent task waiting in wait4 or waitid for a child of this process. */
+  notifyChildWaiters(): void {
+    for (const waiter of [...this.childWaiters]) waiter();
   }
 }

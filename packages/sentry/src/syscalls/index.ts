@@ -8,11 +8,12 @@ import { signalSyscalls } from "./signal";
 import { timeSyscalls } from "./time";
 import { execSyscalls } from "./exec";
 import { futexSyscalls } from "./futex";
+import { waitSyscalls } from "./wait";
 
 /** Builds the table of every system call the Sentry implements; the rest return ENOSYS. */
 export function buildSyscallTable(): SyscallTable {
   const table: SyscallTable = new Map();
-  for (const group of [fileSyscalls, fsSyscalls, infoSyscalls, memorySyscalls, processSyscalls, signalSyscalls, timeSyscalls, execSyscalls, futexSyscalls]) {
+  for (const group of [fileSyscalls, fsSyscalls, infoSyscalls, memorySyscalls, processSyscalls, signalSyscalls, timeSyscalls, execSyscalls, futexSyscalls, waitSyscalls]) {
     register(table, group);
   }
   return table;
