@@ -18,6 +18,7 @@ export { DEFAULT_NOFILE_LIMIT, FdTable, NR_OPEN } from "./FdTable";
 export { TmpFileSystem, type TmpFileSystemOptions } from "./tmpfs/TmpFileSystem";
 export { HostFileSystem, type HostFileSystemOptions } from "./host/HostFileSystem";
 export { HostFdFile, type HostFdFileOptions } from "./host/HostFdFile";
+export { HostPoller } from "./host/HostPoller";
 export { DeviceRegistry, type DeviceOpener } from "./devices/DeviceRegistry";
 export { MemoryDevice, registerMemoryDevices } from "./devices/memoryDevices";
 export { newDevFileSystem } from "./devices/devfs";

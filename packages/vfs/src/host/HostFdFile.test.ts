@@ -1,12 +1,23 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as hostFs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Errno, SyscallError } from "@sandbox/abi";
+import { Errno, PollEvents, SyscallError } from "@sandbox/abi";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { O_RDONLY, O_RDWR, O_WRONLY, SEEK_SET, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG } from "../constants";
+import { O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, SEEK_SET, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG } from "../constants";
 import { FileDescription } from "../FileDescription";
 import { HostFdFile } from "./HostFdFile";
+import { getStatusFlags, pipe2 } from "./hostFd.native";
+import { HostPoller } from "./HostPoller";
+
+const { POLLIN, POLLOUT, POLLHUP, POLLERR } = PollEvents;
+
+/** Resolves when `file` wakes a waiter for `mask`. */
+function nextWake(file: FileDescription, mask: number): Promise<void> {
+  return new Promise((resolve) => {
+    file.watch(mask, resolve);
+  });
+}
 
 function errnoOf(call: () => unknown): number | undefined {
   try {
@@ -38,6 +49,16 @@ describe("HostFdFile", () => {
     }
     hostFs.rmSync(hostRoot, { recursive: true, force: true });
   });
+
+  /** Creates a blocking host pipe whose ends the test closes afterwards. */
+  function hostPipe(): [number, number] {
+    const fds = pipe2(0);
+    if (typeof fds === "number") {
+      throw new Error(`pipe2 failed with errno ${-fds}`);
+    }
+    hostFds.push(...fds);
+    return fds;
+  }
 
   function hostOpen(path: string, flags: number): number {
     const fd = hostFs.openSync(path, flags);
@@ -89,6 +110,116 @@ describe("HostFdFile", () => {
     expect(reader.read(new Uint8Array(0))).toBe(0);
     reader.decRef();
     writer.decRef();
+  });
+
+  it("never blocks on an empty host pipe", () => {
+    const [readFd, writeFd] = hostPipe();
+    const reader = new FileDescription(new HostFdFile(readFd), O_RDONLY);
+    expect(getStatusFlags(readFd) & O_NONBLOCK).toBe(O_NONBLOCK);
+    expect(errnoOf(() => reader.read(new Uint8Array(8)))).toBe(Errno.EAGAIN);
+    expect(reader.readiness(POLLIN)).toBe(0);
+
+    hostFs.writeSync(writeFd, "data");
+    expect(reader.readiness(POLLIN | POLLOUT)).toBe(POLLIN);
+    const buffer = new Uint8Array(8);
+    expect(reader.read(buffer)).toBe(4);
+
+    hostFs.closeSync(writeFd);
+    hostFds.splice(hostFds.indexOf(writeFd), 1);
+    expect(reader.readiness(POLLIN)).toBe(POLLHUP);
+    expect(reader.read(buffer)).toBe(0);
+    reader.decRef();
+    expect(getStatusFlags(readFd) & O_NONBLOCK).toBe(0);
+  });
+
+  it("keeps O_NONBLOCK until the last user releases", () => {
+    const [readFd] = hostPipe();
+    const first = new HostFdFile(readFd);
+    const second = new HostFdFile(readFd);
+    first.release();
+    first.release();
+    expect(getStatusFlags(readFd) & O_NONBLOCK).toBe(O_NONBLOCK);
+    second.release();
+    expect(getStatusFlags(readFd) & O_NONBLOCK).toBe(0);
+  });
+
+  it("wakes a reader when a child process writes", async () => {
+    const [readFd, writeFd] = hostPipe();
+    const reader = new FileDescription(new HostFdFile(readFd), O_RDONLY);
+    const woken = nextWake(reader, POLLIN);
+    expect(reader.readiness(POLLIN)).toBe(0);
+
+    const child = spawn("sh", ["-c", "printf 'from child'"], { stdio: ["ignore", writeFd, "inherit"] });
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    await woken;
+    expect(reader.readiness(POLLIN) & POLLIN).toBe(POLLIN);
+    await exited;
+    const buffer = new Uint8Array(32);
+    const count = reader.read(buffer);
+    expect(new TextDecoder().decode(buffer.subarray(0, count))).toBe("from child");
+    reader.decRef();
+  });
+
+  it("waits for room in a full host pipe", async () => {
+    const [readFd, writeFd] = hostPipe();
+    const writer = new FileDescription(new HostFdFile(writeFd), O_WRONLY);
+    const chunk = new Uint8Array(4096);
+    let written = 0;
+    for (;;) {
+      const error = errnoOf(() => {
+        written += writer.write(chunk);
+      });
+      if (error !== undefined) {
+        expect(error).toBe(Errno.EAGAIN);
+        break;
+      }
+    }
+    expect(written).toBeGreaterThan(0);
+    expect(writer.readiness(POLLOUT)).toBe(0);
+
+    const woken = nextWake(writer, POLLOUT);
+    const drain = new Uint8Array(written);
+    let drained = 0;
+    while (drained < written) {
+      drained += hostFs.readSync(readFd, drain, drained, written - drained, null);
+    }
+    await woken;
+    expect(writer.readiness(POLLOUT)).toBe(POLLOUT);
+
+    hostFs.closeSync(readFd);
+    hostFds.splice(hostFds.indexOf(readFd), 1);
+    expect(writer.readiness(POLLOUT) & POLLERR).toBe(POLLERR);
+    expect(errnoOf(() => writer.write(chunk))).toBe(Errno.EPIPE);
+    writer.decRef();
+  });
+
+  it("reports regular files always ready", () => {
+    const path = join(hostRoot, "plain");
+    const fd = hostOpen(path, hostFs.constants.O_CREAT | hostFs.constants.O_RDWR);
+    const file = new FileDescription(new HostFdFile(fd), O_RDWR);
+    expect(file.readiness(POLLIN | POLLOUT)).toBe(POLLIN | POLLOUT);
+    expect(getStatusFlags(fd) & O_NONBLOCK).toBe(0);
+    file.decRef();
+  });
+
+  it("stops polling when the watch is removed", async () => {
+    const [readFd] = hostPipe();
+    const poller = new HostPoller();
+    const reader = new FileDescription(new HostFdFile(readFd, { poller }), O_RDONLY);
+    let woken = 0;
+    const unwatch = reader.watch(POLLIN, () => woken++);
+    expect(poller.size).toBe(1);
+    expect(poller.active).toBe(true);
+
+    unwatch();
+    unwatch();
+    for (let i = 0; i < 100 && poller.active; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(poller.active).toBe(false);
+    expect(poller.size).toBe(0);
+    expect(woken).toBe(0);
+    reader.decRef();
   });
 
   it("closes the host descriptor only when it owns it", () => {

@@ -1,14 +1,25 @@
 import { closeSync, fstatSync, readSync, writeSync } from "node:fs";
+import { SyscallError } from "@sandbox/abi";
+import { S_IFCHR, S_IFIFO, S_IFMT, S_IFSOCK } from "../constants";
 import type { FileDescriptionImpl } from "../FileSystem";
 import type { Stat } from "../Stat";
+import { ALWAYS_POLLED, DEFAULT_READINESS } from "../WaiterQueue";
 import { hostCall } from "./hostErrors";
 import { statFromHost } from "./hostStat";
+import { POLLFD_EVENTS, POLLFD_FD, POLLFD_REVENTS, POLLFD_SIZE, poll } from "./hostFd.native";
+import { acquireNonblocking, releaseNonblocking } from "./hostNonblocking";
+import { HostPoller } from "./HostPoller";
 
 /** Options of a HostFdFile. */
 export interface HostFdFileOptions {
   /** Close the host descriptor when the file is released. False by default, as for the Sentry's own stdio. */
   ownsFd?: boolean;
+  /** The poller that `watch` uses. By default, one poller shared by every HostFdFile of the process. */
+  poller?: HostPoller;
 }
+
+/** The poller of HostFdFiles created without one. It holds nothing while no watch exists. */
+let sharedPoller: HostPoller | undefined;
 
 /**
  * A file backed by a host descriptor that the caller hands in, such as the
@@ -17,12 +28,17 @@ export interface HostFdFileOptions {
  * this file is a stream here and lseek fails with ESPIPE. fstat reports
  * what the host reports, with the host's device and inode numbers.
  *
- * NOTE: a read on a blocking host descriptor blocks the whole event loop
- * until data arrives. A Sentry that must keep running sets O_NONBLOCK on the
- * host descriptor, gets EAGAIN, and waits for readiness itself.
+ * A host pipe, socket or character device (a terminal) is put in
+ * O_NONBLOCK mode for as long as this file exists, and the original mode
+ * comes back on `release` (see acquireNonblocking). Its reads and writes
+ * never block the event loop: they throw EAGAIN, `readiness` asks the host
+ * with a poll(2) of timeout 0, and `watch` waits in a HostPoller on a libuv
+ * pool thread. Other files (regular files, directories) are always ready.
  */
 export class HostFdFile implements FileDescriptionImpl {
   readonly seekable = false;
+  private readonly pollable: boolean;
+  private released = false;
 
   constructor(
     readonly hostFd: number,
@@ -30,6 +46,11 @@ export class HostFdFile implements FileDescriptionImpl {
   ) {
     if (!Number.isInteger(hostFd) || hostFd < 0) {
       throw new RangeError(`invalid host descriptor ${hostFd}: expected a non-negative integer`);
+    }
+    const type = Number(hostCall(() => fstatSync(hostFd, { bigint: true })).mode) & S_IFMT;
+    this.pollable = type === S_IFIFO || type === S_IFSOCK || type === S_IFCHR;
+    if (this.pollable) {
+      acquireNonblocking(hostFd);
     }
   }
 
@@ -52,7 +73,37 @@ export class HostFdFile implements FileDescriptionImpl {
     return statFromHost(attributes, Number(attributes.dev), Number(attributes.ino));
   }
 
+  readiness(mask: number): number {
+    if (!this.pollable) {
+      return mask & (DEFAULT_READINESS | ALWAYS_POLLED);
+    }
+    const fds = new Uint8Array(POLLFD_SIZE);
+    const view = new DataView(fds.buffer);
+    view.setInt32(POLLFD_FD, this.hostFd, true);
+    view.setInt16(POLLFD_EVENTS, mask, true);
+    const result = poll(fds, 1, 0);
+    if (result < 0) {
+      throw new SyscallError(-result, `poll of host descriptor ${this.hostFd} failed`);
+    }
+    return view.getInt16(POLLFD_REVENTS, true) & 0xffff;
+  }
+
+  watch(mask: number, waiter: () => void): () => void {
+    if (!this.pollable) {
+      return () => {};
+    }
+    const poller = this.options.poller ?? (sharedPoller ??= new HostPoller());
+    return poller.watch(this.hostFd, mask, waiter);
+  }
+
   release(): void {
+    if (this.released) {
+      return;
+    }
+    this.released = true;
+    if (this.pollable) {
+      releaseNonblocking(this.hostFd);
+    }
     if (this.options.ownsFd === true) {
       closeSync(this.hostFd);
     }
