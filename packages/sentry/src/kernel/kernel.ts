@@ -1,7 +1,7 @@
 import { Errno, SyscallError, syscallName, UserRegsOffset } from "@sandbox/abi";
 import type { MemoryFile, PageAllocator } from "@sandbox/mm";
 import type { Platform } from "@sandbox/platform";
-import { Credentials as VfsCredentials, FdTable, type FileDescription, NR_OPEN, type VirtualFileSystem } from "@sandbox/vfs";
+import { Credentials as VfsCredentials, FdTable, type FileDescription, NR_OPEN, PipeFileSystem, type VirtualFileSystem } from "@sandbox/vfs";
 
 const RLIMIT_NOFILE = 7;
 import { buildSyscallTable } from "../syscalls";
@@ -65,12 +65,16 @@ export class Kernel {
   readonly tasks = new Map<number, Task>();
   /** The time the kernel booted, for uptime and CLOCK_BOOTTIME. */
   readonly bootTime = process.hrtime.bigint();
+  /** The home of anonymous pipes. */
+  readonly pipes: PipeFileSystem;
   /** Futex wait queues of every process. */
   readonly futexes = new FutexTable();
   private nextPid = 1;
   private readonly unsupportedLogged = new Set<number>();
 
-  constructor(readonly options: KernelOptions) {}
+  constructor(readonly options: KernelOptions) {
+    this.pipes = new PipeFileSystem({ dev: options.vfs.allocateDevice() });
+  }
 
   get logger(): Logger {
     return this.options.logger;

@@ -1,7 +1,8 @@
 import { isatty } from "node:tty";
 import { decodeIovecs, Errno, IOVEC_SIZE, SyscallError, UIO_MAXIOV } from "@sandbox/abi";
-import type { FileDescription } from "@sandbox/vfs";
+import { type FileDescription, pipeOf } from "@sandbox/vfs";
 import type { Task } from "../kernel/task";
+import { readBlocking, writeBlocking } from "../kernel/file-wait";
 import { writeInt32 } from "../kernel/user-memory";
 import type { SyscallGroup } from "./registry";
 import { statBytes } from "./stat-encoding";
@@ -24,6 +25,7 @@ const F_OFD_GETLK = 36;
 const F_OFD_SETLK = 37;
 const F_OFD_SETLKW = 38;
 const F_DUPFD_CLOEXEC = 1030;
+const F_SETPIPE_SZ = 1031;
 const F_GETPIPE_SZ = 1032;
 const FD_CLOEXEC = 1;
 const F_UNLCK = 2;
@@ -51,21 +53,21 @@ function transferLength(count: number): number {
   return Math.min(count, MAX_RW_COUNT, MAX_TRANSFER);
 }
 
-/** read(2). */
-function read(task: Task): number {
+/** read(2); waits for data on a blocking pipe or terminal. */
+async function read(task: Task): Promise<number> {
   const file = fileOf(task, task.intArg(0));
   const buffer = new Uint8Array(transferLength(task.numberArg(2)));
-  const count = file.read(buffer);
+  const count = await readBlocking(task, file, () => file.read(buffer));
   if (count > 0) task.mm.copyOut(task.numberArg(1), buffer.subarray(0, count));
   return count;
 }
 
-/** write(2). */
-function write(task: Task): number {
+/** write(2); writes everything to a blocking pipe, raising SIGPIPE when it is broken. */
+function write(task: Task): Promise<number> {
   const file = fileOf(task, task.intArg(0));
   const length = transferLength(task.numberArg(2));
   const data = length === 0 ? new Uint8Array(0) : task.mm.copyIn(task.numberArg(1), length);
-  return file.write(data);
+  return writeBlocking(task, file, data, (chunk) => file.write(chunk));
 }
 
 /** pread64(2). */
@@ -100,28 +102,30 @@ function readIovecs(task: Task, addr: number, count: number) {
   return iovecs;
 }
 
-/** Reads into the buffers of an iovec array, stopping at the first short read. */
-function readVector(task: Task, file: FileDescription, offset: number | undefined): number {
+/** Reads into the buffers of an iovec array as one transfer, then scatters the bytes. */
+async function readVector(task: Task, file: FileDescription, offset: number | undefined): Promise<number> {
   const iovecs = readIovecs(task, task.numberArg(1), task.intArg(2));
-  let total = 0;
+  const total = Math.min(iovecs.reduce((sum, iovec) => sum + iovec.length, 0), MAX_TRANSFER);
+  const buffer = new Uint8Array(total);
+  const count = await readBlocking(task, file, () => (offset === undefined ? file.read(buffer) : file.pread(buffer, offset)));
+  let copied = 0;
   for (const { base, length } of iovecs) {
-    if (length === 0) continue;
-    const buffer = new Uint8Array(Math.min(length, MAX_TRANSFER));
-    const count = offset === undefined ? file.read(buffer) : file.pread(buffer, offset + total);
-    if (count > 0) task.mm.copyOut(base, buffer.subarray(0, count));
-    total += count;
-    if (count < buffer.length) break;
+    if (copied >= count) break;
+    const part = Math.min(length, count - copied);
+    if (part > 0) task.mm.copyOut(base, buffer.subarray(copied, copied + part));
+    copied += part;
   }
-  return total;
+  return count;
 }
 
 /** Writes the buffers of an iovec array as one transfer. */
-function writeVector(task: Task, file: FileDescription, offset: number | undefined): number {
+function writeVector(task: Task, file: FileDescription, offset: number | undefined): Promise<number> | number {
   const iovecs = readIovecs(task, task.numberArg(1), task.intArg(2));
   const parts = iovecs.filter((iovec) => iovec.length > 0).map(({ base, length }) => task.mm.copyIn(base, Math.min(length, MAX_TRANSFER)));
   const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
   if (data.length === 0) return 0;
-  return offset === undefined ? file.write(data) : file.pwrite(data, offset);
+  if (offset !== undefined) return file.pwrite(data, offset);
+  return writeBlocking(task, file, data, (chunk) => file.write(chunk));
 }
 
 function vectorOffset(task: Task): number {
@@ -221,7 +225,12 @@ function fcntl(task: Task): number {
     case F_SETOWN:
       return 0;
     case F_GETPIPE_SZ:
-      throw new SyscallError(Errno.EBADF);
+    case F_SETPIPE_SZ: {
+      const pipe = pipeOf(file);
+      if (pipe === undefined) throw new SyscallError(Errno.EBADF);
+      if (command === F_SETPIPE_SZ) return pipe.setCapacity(task.intArg(2), task.credentials.euid === 0);
+      return pipe.capacity;
+    }
     default:
       throw new SyscallError(Errno.EINVAL, `unsupported fcntl command ${command}`);
   }

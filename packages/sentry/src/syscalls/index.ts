@@ -9,11 +9,13 @@ import { timeSyscalls } from "./time";
 import { execSyscalls } from "./exec";
 import { futexSyscalls } from "./futex";
 import { waitSyscalls } from "./wait";
+import { pipeSyscalls } from "./pipe";
+import { pollSyscalls } from "./poll";
 
 /** Builds the table of every system call the Sentry implements; the rest return ENOSYS. */
 export function buildSyscallTable(): SyscallTable {
   const table: SyscallTable = new Map();
-  for (const group of [fileSyscalls, fsSyscalls, infoSyscalls, memorySyscalls, processSyscalls, signalSyscalls, timeSyscalls, execSyscalls, futexSyscalls, waitSyscalls]) {
+  for (const group of [fileSyscalls, fsSyscalls, infoSyscalls, memorySyscalls, processSyscalls, signalSyscalls, timeSyscalls, execSyscalls, futexSyscalls, waitSyscalls, pipeSyscalls, pollSyscalls]) {
     register(table, group);
   }
   return table;
