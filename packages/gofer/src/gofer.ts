@@ -1,7 +1,7 @@
 // The gofer program: `node gofer.js --root=DIR --socket-fd=N [--read-only]`.
 // It serves the host directory DIR to the client on the other end of the
 // SOCK_SEQPACKET socket N, which it inherited, and exits when that end closes.
-// spawnGofer starts it; see README.md for the protocol.
+// spawnGofer starts it. README.md describes the protocol.
 import { GoferError } from "./server/GoferError";
 import { prepareGoferProcess, serveGofer } from "./server/serveGofer";
 

@@ -1,7 +1,7 @@
 // @sandbox/gofer: the gofer, a separate host process that is the only opener
 // of host files for a sandbox, and the client side that the Sentry uses.
-// spawnGofer starts a gofer over a host directory; GoferFileSystem serves
-// that directory to the VFS through it. README.md describes the protocol.
+// spawnGofer starts a gofer over a host directory, and GoferFileSystem
+// serves that directory to the VFS through it. README.md describes the protocol.
 
 export { spawnGofer, type GoferExit, type GoferProcess, type SpawnedGofer, type SpawnGoferOptions } from "./client/spawnGofer";
 export { GoferConnection } from "./client/GoferConnection";

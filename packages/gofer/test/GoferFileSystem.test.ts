@@ -180,10 +180,10 @@ describe("GoferFileSystem", () => {
     const { vfs, ctx } = mountVfs(gofer);
 
     for (const path of ["", "many", "dir"]) {
-      const hostDir = hostFs.opendirSync(join(root, path), { encoding: "buffer" });
+      const hostDir = hostFs.opendirSync(join(root, path), { encoding: "latin1" });
       const hostOrder: string[] = [];
       for (let entry = hostDir.readSync(); entry !== null; entry = hostDir.readSync()) {
-        hostOrder.push((entry.name as unknown as Buffer).toString("latin1"));
+        hostOrder.push(entry.name);
       }
       hostDir.closeSync();
       const lsOrder = execFileSync("ls", ["-U", "-1", "-A", "--quoting-style=literal", join(root, path)], { encoding: "latin1" })

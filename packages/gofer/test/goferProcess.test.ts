@@ -86,7 +86,7 @@ describe("gofer process", () => {
 
       parent.kill("SIGKILL");
       await parentExited;
-      // The gofer notices at once; the loop only bounds the wait for the kernel to tear it down.
+      // The gofer sees end-of-file at once. The loop only bounds the wait until the kernel has ended it.
       for (let i = 0; i < 200 && isRunning(goferPid); i++) {
         await sleep(50);
       }
@@ -122,7 +122,7 @@ describe("gofer process", () => {
     }
     expect(openDescriptors(gofer.process.pid)).toBe(before + 200);
 
-    // Finalizers run in a later task after a collection; a request then sends the releases.
+    // Finalizers run in a later task after a collection, and the next request sends the releases.
     for (let i = 0; i < 50 && openDescriptors(gofer.process.pid) > before; i++) {
       gc();
       await sleep(20);

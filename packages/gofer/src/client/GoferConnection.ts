@@ -8,7 +8,7 @@ import { MessageWriter } from "../protocol/MessageWriter";
 /**
  * Decodes a successful reply. `reader` is positioned at the body and is
  * valid only during the call. `fd` is the descriptor that came with the
- * reply, or -1; the parser owns it, and closes it if it throws.
+ * reply, or -1. The parser owns it and closes it if it throws.
  */
 export type ReplyParser<T> = (reader: MessageReader, fd: number) => T;
 

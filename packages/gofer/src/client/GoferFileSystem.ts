@@ -15,7 +15,7 @@ export interface GoferFileSystemOptions {
 
 /**
  * A host directory tree that a gofer serves, as a VFS file system. Every
- * operation is a synchronous request to the gofer over `connection`; open
+ * operation is a synchronous request to the gofer over `connection`. Open
  * files are host descriptors that the gofer sent (see GoferRegularFile).
  * It is read-only when the gofer serves the mount read-only.
  *

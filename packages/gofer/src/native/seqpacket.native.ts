@@ -94,7 +94,7 @@ export function isSeqpacketSocket(fd: number): boolean {
  * native memory itself, so a message is built and parsed in place.
  *
  * Not thread-safe and not reentrant: one message at a time. `free` must be
- * called once the buffer is no longer used; `bytes` is invalid after it.
+ * called once the buffer is no longer used, and `bytes` is invalid after it.
  */
 export class MessageBuffer {
   /** The message bytes, `capacity` long, over native memory. */

@@ -47,7 +47,7 @@ export const LAST_MESSAGE_TYPE = MessageType.RELEASE;
 
 /**
  * Offsets of the 8-byte header that starts every message. A request has
- * errno 0; a reply with a nonzero errno has no body.
+ * errno 0. A reply with a nonzero errno has no body.
  */
 export const enum Header {
   /** u16: MessageType. */

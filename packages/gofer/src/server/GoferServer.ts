@@ -90,15 +90,15 @@ export interface GoferServerOptions {
 
 /**
  * Serves gofer requests for one mount: decodes a request, runs it on the
- * host and encodes the reply. It keeps the client's handles; the socket
+ * host and encodes the reply. It keeps the client's handles. The socket
  * loop around it is serveGofer.
  *
  * Every client name is resolved below a descriptor with openat2 (see
  * RESOLVE_NAME), so no walk leaves the mount root. The gofer checks no
  * permission: the client does, with the owners and modes it reports. It
- * never opens a host device node, FIFO or socket: OPEN fails with EACCES for
- * device nodes and FIFOs (what Linux returns on a nodev mount) and with ENXIO
- * for sockets (what open(2) of a socket returns).
+ * never opens a host device node, FIFO or socket. OPEN fails with EACCES for
+ * device nodes (as Linux does on a nodev mount) and FIFOs, and with ENXIO for
+ * sockets (what open(2) of a socket returns).
  *
  * Open descriptors are reopened through /proc/self/fd/N of the handle's
  * O_PATH descriptor, so the gofer needs /proc mounted.

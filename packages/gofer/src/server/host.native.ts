@@ -7,7 +7,7 @@ import koffi from "koffi";
 
 const libc = koffi.load("libc.so.6");
 
-// syscall(2) is variadic; a fixed prototype is fine on x86-64, because
+// syscall(2) is variadic, but a fixed prototype is fine on x86-64, because
 // glibc's syscall() moves its integer arguments into place unchanged.
 const openat2Native = libc.func("long syscall(long nr, int dirfd, const uint8_t *path, const uint8_t *how, size_t size)");
 const mkdiratNative = libc.func("int mkdirat(int dirfd, const uint8_t *path, uint32_t mode)");
@@ -111,7 +111,7 @@ export function fchownFd(fd: number, uid: number, gid: number): number {
 
 /**
  * utimensat(2) with AT_EMPTY_PATH on the file that `fd` refers to. `times`
- * holds atime and mtime as (seconds, nanoseconds) pairs; UTIME_OMIT as
+ * holds atime and mtime as (seconds, nanoseconds) pairs. UTIME_OMIT as
  * nanoseconds leaves a time unchanged. Returns 0 or a negative errno.
  */
 export function utimensFd(fd: number, times: BigInt64Array): number {

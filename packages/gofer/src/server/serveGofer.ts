@@ -44,7 +44,7 @@ export function serveGofer(options: ServeGoferOptions): number {
         return 1;
       }
       if (incoming.receivedFd >= 0) {
-        // Clients send no descriptors; drop one that came anyway.
+        // Clients send no descriptors, so one that came anyway is closed.
         closeSync(incoming.receivedFd);
       }
 
