@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The gofer program: `node gofer.js --root=DIR --socket-fd=N [--read-only]`.
 // It serves the host directory DIR to the client on the other end of the
 // SOCK_SEQPACKET socket N, which it inherited, and exits when that end closes.
