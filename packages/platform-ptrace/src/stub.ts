@@ -14,6 +14,10 @@ export const STUB_TRACEME_FAILED = 127;
 export const STUB_EXE_FD = 4;
 
 const PAGE_SIZE = 4096;
+/** Offset in the stub page of its process name, which ps and /proc/PID/comm show. */
+const NAME_OFFSET = 0x800;
+/** The stub's process name (at most 15 bytes, the size of a task's comm). */
+export const STUB_NAME = "sandbox-stub";
 const ELF_HEADER_SIZE = 64;
 const PROGRAM_HEADER_SIZE = 56;
 const CODE_OFFSET = ELF_HEADER_SIZE + PROGRAM_HEADER_SIZE;
@@ -42,6 +46,7 @@ const INT3 = [0xcc];
 /**
  * The stub's start-up code. It runs once, with no stack use:
  *   prctl(PR_SET_PDEATHSIG, SIGKILL)      die with the Sentry's thread
+ *   prctl(PR_SET_NAME, STUB_NAME)         name the process for ps
  *   ptrace(PTRACE_TRACEME, 0, 0, 0)       the spawning thread becomes the tracer
  *   if that failed: exit_group(127)       e.g. the Sentry is itself being traced
  *   munmap(0, STUB_BASE)                  drop the stack, vDSO and vvar below us
@@ -55,6 +60,7 @@ const INT3 = [0xcc];
 function startupCode(): { code: number[]; gadgetOffset: number } {
   const code = [
     ...movEax(157), ...movEdi(1), ...movEsi(9), ...SYSCALL,
+    ...movEax(157), ...movEdi(15), ...movabsRsi(STUB_BASE + NAME_OFFSET), ...SYSCALL,
     ...movEax(101), 0x31, 0xff, 0x31, 0xf6, 0x31, 0xd2, 0x4d, 0x31, 0xd2, ...SYSCALL,
     0x48, 0x85, 0xc0, 0x74, 0x0c, // test rax, rax; jz +12
     ...movEdi(STUB_TRACEME_FAILED), ...movEax(231), ...SYSCALL,
@@ -80,7 +86,8 @@ export interface StubImage {
 /** Builds the stub executable: one PT_LOAD segment, read and execute, at STUB_BASE. */
 export function buildStubImage(): StubImage {
   const { code, gadgetOffset } = startupCode();
-  const elf = new Uint8Array(CODE_OFFSET + code.length);
+  if (CODE_OFFSET + code.length > NAME_OFFSET) throw new Error("stub code overlaps its name");
+  const elf = new Uint8Array(NAME_OFFSET + STUB_NAME.length + 1);
   const view = new DataView(elf.buffer);
 
   elf.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]); // ELF magic, 64-bit, little-endian, version 1, System V
@@ -104,5 +111,6 @@ export function buildStubImage(): StubImage {
   view.setBigUint64(ph + 48, BigInt(PAGE_SIZE), true); // p_align
 
   elf.set(code, CODE_OFFSET);
+  elf.set(new TextEncoder().encode(STUB_NAME), NAME_OFFSET);
   return { elf, gadgetAddress: STUB_BASE + CODE_OFFSET + gadgetOffset };
 }

@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BUSYBOX, childProcessesNamed, makeTempDir, runNative, runSandboxed, runShell, RUNSC_BIN } from "./harness";
+import { BUSYBOX, childProcessesNamed, makeTempDir, PLATFORMS, runNative, runSandboxed, runShell, RUNSC_BIN } from "./harness";
 
 let work: ReturnType<typeof makeTempDir>;
 
@@ -36,17 +36,17 @@ function normaliseStat(text: string): string {
     .replace(/Access: \d{4}-\d\d-\d\d [\d:.]+ [+-]\d{4}/g, "Access: X");
 }
 
-function expectSameRun(argv: string[], normalise: (text: string) => string = (text) => text): void {
+function expectSameRun(platform: string, argv: string[], normalise: (text: string) => string = (text) => text): void {
   const native = runNative(argv, { cwd: work.path });
-  const sandboxed = runSandboxed(argv, { cwd: work.path });
+  const sandboxed = runSandboxed(argv, { cwd: work.path, runscArgs: [`--platform=${platform}`] });
   expect(normalise(sandboxed.stdout)).toBe(normalise(native.stdout));
   expect(sandboxed.stderr).toBe(native.stderr);
   expect(sandboxed.status).toBe(native.status);
 }
 
-describe("busybox applets", () => {
+describe.each(PLATFORMS)("busybox applets on %s", (platform) => {
   it("echo hello through npx", () => {
-    const result = runShell(`npx --no-install runsc do ${BUSYBOX} echo hello`, { cwd: join(__dirname, "..") });
+    const result = runShell(`npx --no-install runsc --platform=${platform} do ${BUSYBOX} echo hello`, { cwd: join(__dirname, "..") });
     expect(result.stdout).toBe("hello\n");
     expect(result.status).toBe(0);
   });
@@ -76,24 +76,24 @@ describe("busybox applets", () => {
     ["cat of a missing file", [BUSYBOX, "cat", "missing.txt"]],
   ];
   it.each(cases)("%s", (_name, argv) => {
-    expectSameRun(argv);
+    expectSameRun(platform, argv);
   });
 
   it("tr reads stdin", () => {
     const native = runNative([BUSYBOX, "tr", "a-z", "A-Z"], { input: "hello sandbox\n" });
-    const sandboxed = runSandboxed([BUSYBOX, "tr", "a-z", "A-Z"], { input: "hello sandbox\n" });
+    const sandboxed = runSandboxed([BUSYBOX, "tr", "a-z", "A-Z"], { input: "hello sandbox\n", runscArgs: [`--platform=${platform}`] });
     expect(sandboxed.stdout).toBe(native.stdout);
     expect(sandboxed.status).toBe(native.status);
   });
 
   it("stat", () => {
-    expectSameRun([BUSYBOX, "stat", "fruits.txt", "/etc/passwd", "/etc"], normaliseStat);
+    expectSameRun(platform, [BUSYBOX, "stat", "fruits.txt", "/etc/passwd", "/etc"], normaliseStat);
   });
 
   it("seq 1 100000 | wc -l", () => {
     const script = (runsc: string) => `${runsc} ${BUSYBOX} seq 1 100000 | ${runsc} ${BUSYBOX} wc -l`;
     const native = runShell(script(""));
-    const sandboxed = runShell(script(`${process.execPath} ${RUNSC_BIN} do`));
+    const sandboxed = runShell(script(`${process.execPath} ${RUNSC_BIN} --platform=${platform} do`));
     expect(sandboxed.stdout).toBe(native.stdout);
     expect(sandboxed.stdout.trim()).toBe("100000");
     expect(sandboxed.status).toBe(0);
@@ -101,5 +101,6 @@ describe("busybox applets", () => {
 
   it("leaves no stub behind", () => {
     expect(childProcessesNamed("sandbox-stub")).toEqual([]);
+    expect(childProcessesNamed(`systrap-stub`)).toEqual([]);
   });
 });

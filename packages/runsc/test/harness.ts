@@ -8,6 +8,9 @@ import { join, resolve } from "node:path";
 export const RUNSC_BIN = resolve(__dirname, "../bin/runsc.js");
 export const BUSYBOX = "/bin/busybox";
 
+/** The platforms every differential test runs on. */
+export const PLATFORMS = ["ptrace", "systrap"] as const;
+
 /** Output and status of one finished command. */
 export interface RunResult {
   readonly stdout: string;
@@ -66,13 +69,13 @@ export function makeTempDir(prefix: string): { path: string; dispose: () => void
   return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** Pids of live processes whose command name is `comm` and whose parent is `parentPid`. */
-export function childProcessesNamed(comm: string, parentPid?: number): number[] {
+/** Pids of live processes whose command name (comm) is `name`, and whose parent is `parentPid` if given. */
+export function childProcessesNamed(name: string, parentPid?: number): number[] {
   const found: number[] = [];
   const result = spawnSync("/bin/ps", ["-e", "-o", "pid=,ppid=,comm="]);
   for (const line of result.stdout.toString().split("\n")) {
-    const [pid, ppid, name] = line.trim().split(/\s+/);
-    if (name === comm && (parentPid === undefined || Number(ppid) === parentPid)) found.push(Number(pid));
+    const [pid, ppid, comm] = line.trim().split(/\s+/);
+    if (comm === name && (parentPid === undefined || Number(ppid) === parentPid)) found.push(Number(pid));
   }
   return found;
 }

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTempDir, runNative, runSandboxed } from "./harness";
+import { makeTempDir, PLATFORMS, runNative, runSandboxed } from "./harness";
 
 let work: ReturnType<typeof makeTempDir>;
 let program: string;
@@ -20,11 +20,11 @@ beforeAll(() => {
 
 afterAll(() => work?.dispose());
 
-describe("static C fixture", () => {
+describe.each(PLATFORMS)("static C fixture on %s", (platform) => {
   it.each([0, 3, 42])("matches the native run with status %i", (status) => {
     const argv = [program, join(work.path, "data.txt"), join(work.path, "dir"), String(status)];
     const native = runNative(argv);
-    const sandboxed = runSandboxed(argv);
+    const sandboxed = runSandboxed(argv, { runscArgs: [`--platform=${platform}`] });
     expect(native.status).toBe(status);
     expect(sandboxed.stdout).toBe(native.stdout);
     expect(sandboxed.stderr).toBe(native.stderr);
