@@ -27,3 +27,5 @@ export { DEFAULT_PIPE_SIZE, MAX_PIPE_SIZE, PIPE_BUF, Pipe } from "./pipe/Pipe";
 export { PipeFile, type PipeFileOptions, pipeOf } from "./pipe/PipeFile";
 export { PipeFileSystem, type PipeFileSystemOptions } from "./pipe/PipeFileSystem";
 export { openFifo } from "./pipe/fifo";
+export { OverlayFileSystem, type OverlayFileSystemOptions, UPPER_INO_BASE } from "./overlay/OverlayFileSystem";
+export { OverlayInode } from "./overlay/OverlayInode";
