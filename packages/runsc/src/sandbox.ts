@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { isatty } from "node:tty";
 import { MemoryFile, PageAllocator } from "@sandbox/mm";
 import type { Platform } from "@sandbox/platform";
-import { type ExitStatus, Kernel, Logger, LogLevel, type LogSink, type Rlimit, type Task } from "@sandbox/sentry";
+import { type ExitStatus, Kernel, Logger, LogLevel, type LogSink, ProcFileSystem, type Rlimit, type Task } from "@sandbox/sentry";
 import { FileDescription, HostFdFile, HostFileSystem, newDevFileSystem, VirtualFileSystem } from "@sandbox/vfs";
 import { hostCpuCount, hostHardwareCapabilities, hostRlimits } from "./host-info";
 import { choosePlatform } from "./platforms";
@@ -93,6 +93,7 @@ export class Sandbox {
       hwcap2,
       cpuCount: hostCpuCount(),
     });
+    vfs.mount(vfs.newContext(), "/proc", new ProcFileSystem(this.kernel, vfs.allocateDevice()));
   }
 
   /**

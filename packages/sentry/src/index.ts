@@ -4,3 +4,4 @@ export type { Credentials, Task } from "./kernel/task";
 export type { ExitStatus, Rlimit } from "./kernel/thread-group";
 export { waitStatusWord } from "./kernel/thread-group";
 export { formatSyscall, type StraceMemory } from "./strace";
+export { ProcFileSystem } from "./fs/proc";

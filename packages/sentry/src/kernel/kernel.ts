@@ -70,6 +70,8 @@ export class Kernel {
   /** Futex wait queues of every process. */
   readonly futexes = new FutexTable();
   private nextPid = 1;
+  /** The task whose system call the Sentry is serving, for /proc/self; set before each handler runs. */
+  currentTask: Task | undefined;
   private readonly unsupportedLogged = new Set<number>();
 
   constructor(readonly options: KernelOptions) {
@@ -126,11 +128,12 @@ export class Kernel {
 
   /** Implements readlink for the Sentry's synthetic links (/proc/self/exe) and the VFS. */
   readlink(task: Task, dir: FileDescription | undefined, path: string): string {
-    // TODO: serve /proc from a procfs mount instead of matching these paths.
-    if (dir === undefined && (path === "/proc/self/exe" || path === `/proc/${task.threadGroup.pid}/exe`)) {
-      return task.threadGroup.executablePath;
-    }
     return this.options.vfs.readlinkAt(task.threadGroup.fs, dir, path);
+  }
+
+  /** The most recently allocated process or thread id. */
+  get lastPid(): number {
+    return this.nextPid - 1;
   }
 
   /** Allocates a new process or thread id. */
@@ -239,6 +242,8 @@ export class Kernel {
       result = -Errno.ENOSYS;
     } else {
       try {
+        // NOTE: a handler that awaits may let another task's call change currentTask; procfs paths are walked before the first await.
+        this.currentTask = task;
         const value = handler(task);
         result = value instanceof Promise ? await value : value;
       } catch (error) {
