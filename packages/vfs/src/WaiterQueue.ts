@@ -3,7 +3,7 @@ import { PollEvents } from "@sandbox/abi";
 /** Events that poll(2) reports whether or not they were requested. */
 export const ALWAYS_POLLED = PollEvents.POLLERR | PollEvents.POLLHUP;
 
-/** What a regular file reports: always ready to read and write (Linux's DEFAULT_POLLMASK). */
+/** Readiness of a regular file, always ready to read and write (Linux's DEFAULT_POLLMASK). */
 export const DEFAULT_READINESS =
   PollEvents.POLLIN | PollEvents.POLLOUT | PollEvents.POLLRDNORM | PollEvents.POLLWRNORM;
 

@@ -18,7 +18,7 @@ export interface HostFdFileOptions {
   poller?: HostPoller;
 }
 
-/** The poller of HostFdFiles created without one. It holds nothing while no watch exists. */
+/** The poller of HostFdFiles created without one. It keeps no descriptor open while no watch exists. */
 let sharedPoller: HostPoller | undefined;
 
 /**
@@ -31,8 +31,8 @@ let sharedPoller: HostPoller | undefined;
  * A host pipe, socket or character device (a terminal) is put in
  * O_NONBLOCK mode for as long as this file exists, and the original mode
  * comes back on `release` (see acquireNonblocking). Its reads and writes
- * never block the event loop: they throw EAGAIN, `readiness` asks the host
- * with a poll(2) of timeout 0, and `watch` waits in a HostPoller on a libuv
+ * never block the event loop: they throw EAGAIN, `readiness` calls poll(2)
+ * with a timeout of 0, and `watch` waits in a HostPoller on a libuv
  * pool thread. Other files (regular files, directories) are always ready.
  */
 export class HostFdFile implements FileDescriptionImpl {

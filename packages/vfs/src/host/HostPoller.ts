@@ -21,7 +21,7 @@ interface HostWatch {
  * descriptor reports one of its events (POLLERR, POLLHUP and POLLNVAL
  * always count) and then called. While any watch exists, the poller keeps
  * one pool thread busy and keeps the event loop alive. When the last watch
- * goes, it closes its pipe and holds nothing.
+ * goes, it closes its pipe and keeps no descriptor open.
  */
 export class HostPoller {
   private readonly watches = new Set<HostWatch>();

@@ -21,7 +21,7 @@ const uses = new Map<number, NonblockingUse>();
  *
  * NOTE: O_NONBLOCK belongs to the host open file description, which other
  * descriptor numbers and other processes (a shell sharing the terminal) may
- * share. They see the flag while a user holds it, and a description shared
+ * share. They see the flag while a user has it set, and a description shared
  * under two numbers is restored when the first number's last user goes.
  */
 export function acquireNonblocking(fd: number): void {

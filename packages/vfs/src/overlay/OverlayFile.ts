@@ -11,8 +11,8 @@ const REOPEN_CLEARED = O_CREAT | O_EXCL | O_TRUNC | O_APPEND;
 /**
  * An open regular file of an overlay. It does its I/O through the layer
  * that serves the file now: a description opened on the lower file before
- * a copy-up switches to the upper copy at its next call, so it sees the
- * writes made through other descriptions.
+ * a copy-up switches to the upper copy at its next call, so its reads
+ * return the data written through other descriptions.
  */
 export class OverlayRegularFile implements FileDescriptionImpl {
   readonly seekable = true;

@@ -21,6 +21,7 @@ import {
   S_IFMT,
   S_IFREG,
 } from "../constants";
+import type { Inode } from "../FileSystem";
 import { HostFileSystem } from "../host/HostFileSystem";
 import type { FsContext } from "../operations/context";
 import { TmpFileSystem } from "../tmpfs/TmpFileSystem";
@@ -58,7 +59,7 @@ function outcome(call: () => unknown): string {
   }
 }
 
-/** What a tree walk records of one file: everything but times and directory sizes. */
+/** Formats one file of a tree walk: everything but times and directory sizes. */
 function describeFile(mode: number, uid: number, gid: number, nlink: number, detail: string): string {
   const type = mode & S_IFMT;
   const links = type === S_IFDIR ? "" : ` nlink ${nlink}`;
@@ -364,10 +365,12 @@ describe("OverlayFileSystem", () => {
     expect(errnoOf(() => vfs.statAt(ctx, undefined, "/dir/other"))).toBe(Errno.ENOENT);
 
     const whiteout = overlay.upper.root().lookup("dir")?.lookup("other");
-    expect(whiteout !== undefined && overlay.isWhiteout(whiteout)).toBe(true);
+    expect(whiteout).toBeDefined();
+    expect(overlay.isWhiteout(whiteout as Inode)).toBe(true);
     vfs.mkdirAt(ctx, undefined, "/dir/other", 0o755);
     const opaque = overlay.upper.root().lookup("dir")?.lookup("other");
-    expect(opaque !== undefined && overlay.isOpaque(opaque)).toBe(true);
+    expect(opaque).toBeDefined();
+    expect(overlay.isOpaque(opaque as Inode)).toBe(true);
   });
 
   it("keeps inode numbers across copy-up", () => {

@@ -200,7 +200,7 @@ export class Pipe {
       throw new SyscallError(Errno.EPERM, `pipe size ${capacity} exceeds the limit of ${MAX_PIPE_SIZE} bytes`);
     }
     if (capacity < this.length) {
-      throw new SyscallError(Errno.EBUSY, `pipe holds ${this.length} bytes, more than ${capacity}`);
+      throw new SyscallError(Errno.EBUSY, `cannot shrink the pipe to ${capacity} bytes: it contains ${this.length} unread bytes`);
     }
     if (capacity === this.buffer.length) {
       return capacity;
@@ -216,7 +216,7 @@ export class Pipe {
     return capacity;
   }
 
-  /** Drops the data once no end is open, as Linux frees the buffer of a FIFO that nobody has open. */
+  /** Drops the data once no end is open, as Linux frees the buffer of a FIFO when its last end closes. */
   private discardIfUnused(): void {
     if (this.openReaders === 0 && this.openWriters === 0) {
       this.head = 0;

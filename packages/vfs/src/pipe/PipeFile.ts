@@ -4,7 +4,7 @@ import type { FileDescriptionImpl } from "../FileSystem";
 import type { Stat } from "../Stat";
 import type { Pipe } from "./Pipe";
 
-/** How a PipeFile opens its pipe. */
+/** The ends that a PipeFile opens, and whether it waits for a peer. */
 export interface PipeFileOptions {
   /** Open a read end. */
   reader: boolean;
