@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Errno, SyscallError } from "@sandbox/abi";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  AT_EMPTY_PATH,
   AT_SYMLINK_NOFOLLOW,
   O_APPEND,
   O_CREAT,
@@ -410,6 +411,19 @@ describe("OverlayFileSystem", () => {
     expect(Buffer.from(buffer.subarray(0, 4)).toString()).toBe("top\n");
     file.decRef();
     expect(errnoOf(() => vfs.statAt(ctx, undefined, "/top"))).toBe(Errno.ENOENT);
+  });
+
+  it("changes a lower file after its unlink", () => {
+    const file = vfs.openAt(ctx, undefined, "/top", O_RDONLY);
+    vfs.unlinkAt(ctx, undefined, "/top");
+    vfs.chmodAt(ctx, file, "", 0o600, AT_EMPTY_PATH);
+    expect(file.stat().mode & 0o7777).toBe(0o600);
+    const buffer = new Uint8Array(16);
+    expect(file.read(buffer)).toBe(4);
+    expect(errnoOf(() => vfs.statAt(ctx, undefined, "/top"))).toBe(Errno.ENOENT);
+    file.decRef();
+    expect(snapshotVfs(vfs, ctx).some((line) => line.includes("overlay-copy-up"))).toBe(false);
+    expect(snapshotHost(lowerRoot, true)).toEqual(lowerBefore);
   });
 
   it("refuses to rename a lower directory with EXDEV", () => {

@@ -38,6 +38,8 @@ function isDirectory(inode: Inode): boolean {
  */
 export class OverlayInode implements Inode {
   readonly ino: number;
+  /** True once the name of this inode was removed, so a copy-up must not bring it back. */
+  private detached = false;
   private readonly children = new Map<string, OverlayInode>();
 
   constructor(
@@ -142,7 +144,17 @@ export class OverlayInode implements Inode {
     if (this.parent === null) {
       throw new Error("the overlay root has no upper directory");
     }
-    const upper = copyUpInode(lower, this.parent.copyUp(), this.name);
+    let upper: Inode;
+    if (this.detached) {
+      // An open file whose name is gone (fchmod after unlink): copy it up
+      // under a temporary name and remove that name at once.
+      const upperRoot = this.fs.root().copyUp();
+      const temporaryName = `.overlay-copy-up-${this.ino}`;
+      upper = copyUpInode(lower, upperRoot, temporaryName);
+      upperRoot.unlink(temporaryName);
+    } else {
+      upper = copyUpInode(lower, this.parent.copyUp(), this.name);
+    }
     this.fs.recordCopyUp(upper, this.ino);
     this.upper = upper;
     return upper;
@@ -260,6 +272,9 @@ export class OverlayInode implements Inode {
     const sourceUpper = source.copyUp();
     const from = this.copyUp();
     const { directory: to, coversLower } = newParent.prepareCreate(newName);
+    if (target !== undefined) {
+      newParent.forget(newName);
+    }
     from.rename(oldName, to, newName, 0);
     if (this.lowerHas(oldName)) {
       from.mknod(oldName, S_IFCHR, 0, ROOT_OWNER);
@@ -338,7 +353,16 @@ export class OverlayInode implements Inode {
     if (this.lowerHas(name)) {
       directory.mknod(name, S_IFCHR, 0, ROOT_OWNER);
     }
-    this.children.delete(name);
+    this.forget(name);
+  }
+
+  /** Drops the cached child `name`, whose name is gone. */
+  private forget(name: string): void {
+    const child = this.children.get(name);
+    if (child !== undefined) {
+      child.detached = true;
+      this.children.delete(name);
+    }
   }
 
   /** Removes the whiteouts of this empty upper directory before it is removed or replaced. */
