@@ -1,0 +1,2 @@
+export { KvmPlatform } from "./kvm-platform";
+export { TRAMPOLINE_VA } from "./trampoline";
