@@ -14,6 +14,26 @@ interface NonblockingUse {
  */
 const uses = new Map<number, NonblockingUse>();
 
+/** True once the exit hook that restores blocking mode is installed. */
+let exitHookInstalled = false;
+
+/**
+ * Clears O_NONBLOCK again on every descriptor where it was set here, when
+ * the process exits without releasing them. Node restores descriptors 0 to
+ * 2 at exit by itself, and this hook covers the descriptors above them.
+ */
+function restoreAllOnExit(): void {
+  for (const [fd, use] of uses) {
+    if (use.setHere) {
+      const flags = getStatusFlags(fd);
+      if (flags >= 0) {
+        setStatusFlags(fd, flags & ~O_NONBLOCK);
+      }
+    }
+  }
+  uses.clear();
+}
+
 /**
  * Sets O_NONBLOCK on host descriptor `fd` for one more user. The first user
  * sets it if it was clear; `releaseNonblocking` by the last user clears it
@@ -42,6 +62,10 @@ export function acquireNonblocking(fd: number): void {
     }
   }
   uses.set(fd, { users: 1, setHere });
+  if (setHere && !exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once("exit", restoreAllOnExit);
+  }
 }
 
 /** Drops one user of `fd` and restores its blocking mode after the last one. */
