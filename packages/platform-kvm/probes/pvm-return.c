@@ -47,6 +47,12 @@ int main(int argc, char **argv) {
     uint64_t *pdpt2 = (uint64_t *)(mem + 0x4000), *pd2 = (uint64_t *)(mem + 0x5000);
     pml4[255] = 0x4000 | 7; pdpt2[511] = 0x5000 | 7; pd2[511] = 0x87;
     lstar = 0x7fffffe00000ULL + 0x100800;
+    if (!strcmp(lstarEnv, "4k")) {
+      // A 4 KiB leaf instead: the page at GPA 0x100000 appears at 0x7ffffffff000, read-only (P|U).
+      uint64_t *pt2 = (uint64_t *)(mem + 0x6000);
+      pd2[511] = 0x6000 | 7; pt2[511] = 0x100000 | 5;
+      lstar = 0x7ffffffff800ULL;
+    }
   }
   uint8_t handler[] = {0xe6, 0x10, 0xeb, 0xfe}, user[] = {0x0f, 0x05, 0xeb, 0xfc};
   memcpy(mem + 0x100800, handler, sizeof handler);

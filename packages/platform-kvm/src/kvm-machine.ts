@@ -14,7 +14,7 @@ import {
 import * as host from "./kvm.native";
 
 /** Guest-physical size of the memory slot that maps the sandbox memfd at address 0. */
-const MEMFD_SLOT_SIZE = (process.env.SLOTGB ? Number(process.env.SLOTGB) : 64) * 2 ** 30;
+const MEMFD_SLOT_SIZE = 64 * 2 ** 30;
 /** Guest-physical address of the platform's own slot (page tables, trampoline), just above the memfd slot. */
 const PLATFORM_GPA = MEMFD_SLOT_SIZE;
 /** Size of the platform's own slot: 16 MiB, 4096 table pages. */
@@ -139,9 +139,7 @@ export class KvmMachine {
       const timer = startKick(vcpuFd);
       cleanups.push(() => host.stopThreadTimer(timer));
       const machine = new KvmMachine(kvmFd, vmFd, vcpuFd, memfdMapping, platformMapping, runMapping, timer, abi);
-      // MSR_STAR and MSR_LSTAR go in before the switch to user mode: in the other order PVM's handler takes #GP on its `out`.
       machine.setSyscallEntry(syscallEntry);
-      machine.enterUserMode();
       return machine;
     } catch (error) {
       for (const cleanup of cleanups.reverse()) cleanup();
@@ -226,8 +224,12 @@ export class KvmMachine {
     host.close(this.kvmFd);
   }
 
-  /** Puts the vCPU in 64-bit user mode on the host's user selectors and enables the sync-register area. */
-  private enterUserMode(): void {
+  /**
+   * Puts the vCPU in 64-bit user mode on the host's user selectors, with
+   * `cr3` as its first page-table root and TR at the TSS at `tssBase` with
+   * limit `tssLimit`, and enables the sync-register area.
+   */
+  enterUserMode(cr3: number, tssBase: number, tssLimit: number): void {
     const sregs = new Uint8Array(312);
     if (host.ioctlWithBuffer(this.vcpuFd, KvmIoctl.GET_SREGS, sregs) < 0) throw new Error("KVM_GET_SREGS failed");
     const view = new DataView(sregs.buffer);
@@ -247,6 +249,9 @@ export class KvmMachine {
     segment(SregsOffset.cs, USER_CS, true);
     for (const at of [SregsOffset.ss, SregsOffset.ds, SregsOffset.es]) segment(at, USER_DS, false);
     for (const at of [SregsOffset.fs, SregsOffset.gs]) segment(at, 0, false);
+    view.setBigUint64(SregsOffset.tr + SegmentOffset.base, BigInt(tssBase), true);
+    view.setUint32(SregsOffset.tr + SegmentOffset.limit, tssLimit, true);
+    view.setBigUint64(SregsOffset.cr3, BigInt(cr3), true);
     view.setBigUint64(SregsOffset.cr0, BigInt(CR0_PG_AM_WP_NE_ET_MP_PE), true);
     view.setBigUint64(SregsOffset.cr4, BigInt(CR4_PAE_OSFXSR_OSXMMEXCPT_FSGSBASE), true);
     view.setBigUint64(SregsOffset.efer, BigInt(EFER_NXE_LMA_LME_SCE), true);

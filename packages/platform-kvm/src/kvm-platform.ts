@@ -16,7 +16,7 @@ import { GuestMemory, PAGE_SIZE } from "./guest-memory";
 import { KvmExit, KvmRegsOffset, KVM_XSAVE_SIZE, RunOffset, SegmentOffset, SregsOffset } from "./kvm-abi";
 import { KvmMachine } from "./kvm-machine";
 import { PageTable, Pte } from "./page-table";
-import { SYSCALL_PORT, TRAMPOLINE_CODE, TRAMPOLINE_EXIT_RIP, TRAMPOLINE_VA } from "./trampoline";
+import { SYSCALL_PORT, TRAMPOLINE_EXIT_RIP, TRAMPOLINE_VA, trampolinePage, TSS_LIMIT, TSS_OFFSET } from "./trampoline";
 
 /** Lowest address the application may map (the host's usual vm.mmap_min_addr). */
 const MIN_USER_ADDRESS = 0x10000;
@@ -26,6 +26,7 @@ const RESERVED_BASE = 0x7f80_0000_0000;
 const LOWER_HALF_END = 0x8000_0000_0000;
 const SIGSEGV = 11;
 const SI_KERNEL = 0x80;
+const SEGV_ACCERR = 2;
 
 /** Maps user_regs_struct fields to kvm_regs fields. */
 const REGISTER_PAIRS: readonly (readonly [UserRegsOffset, KvmRegsOffset])[] = [
@@ -150,6 +151,9 @@ export class KvmPlatform implements Platform {
     this.memory = new GuestMemory(this.machine.platformBytes, this.machine.platformGpa);
     this.initialXsave = this.machine.getXsave();
     this.sharedTop = this.buildTrampolineTables();
+    const boot = new PageTable(this.memory, this.sharedTop);
+    this.machine.enterUserMode(boot.cr3, TRAMPOLINE_VA + TSS_OFFSET, TSS_LIMIT);
+    this.loadedCr3 = boot.cr3;
     process.on("exit", this.exitHandler);
   }
 
@@ -243,7 +247,7 @@ export class KvmPlatform implements Platform {
     for (const [user, kvm] of REGISTER_PAIRS) regs.setBigUint64(kvm, context.regs.get(user), true);
     machine.markDirty(true, false);
 
-    if (this.fpuOwner !== context && process.env.NOXS === undefined) {
+    if (this.fpuOwner !== context) {
       if (this.fpuOwner !== undefined) this.fpuOwner.xsave.set(machine.getXsave());
       machine.setXsave(context.xsave);
       this.fpuOwner = context;
@@ -277,7 +281,6 @@ export class KvmPlatform implements Platform {
   private classify(context: KvmContext, as: KvmAddressSpace, reason: number): Trap {
     const machine = this.machine;
     const regs = context.regs;
-    console.log('DEBUG', reason, regs.rip.toString(16), machine.runView.getUint16(RunOffset.ioPort, true), machine.syncEvents.getUint8(1));
     if (reason === KvmExit.IO) {
       const port = machine.runView.getUint16(RunOffset.ioPort, true);
       if (port === SYSCALL_PORT && regs.rip === TRAMPOLINE_EXIT_RIP) {
@@ -298,7 +301,10 @@ export class KvmPlatform implements Platform {
       const vector = events.getUint8(0 + 1);
       const errorCode = events.getUint32(4, true);
       const cr2 = Number(machine.syncSregs.getBigUint64(SregsOffset.cr2, true));
-      return classifyException(vector, errorCode, cr2, regs.rip);
+      const trap = classifyException(vector, errorCode, cr2, regs.rip);
+      // A PROT_NONE page is not present to the MMU, but Linux reports an access error for it.
+      if (trap.kind === "fault" && as.pageTable.isProtNone(trap.addr)) return { ...trap, code: SEGV_ACCERR };
+      return trap;
     }
     const detail = reason === KvmExit.INTERNAL_ERROR ? ` (suberror ${machine.runView.getUint32(RunOffset.internalSuberror, true)})` : "";
     throw new PlatformError(`KVM_RUN ended with exit reason ${reason}${detail} at rip 0x${regs.rip.toString(16)}`);
@@ -332,7 +338,7 @@ export class KvmPlatform implements Platform {
   private buildTrampolineTables(): { index: number; table: number } {
     const memory = this.memory;
     const code = memory.allocate();
-    memory.bytes.set(TRAMPOLINE_CODE, code * PAGE_SIZE);
+    memory.bytes.set(trampolinePage(), code * PAGE_SIZE);
     const pdpt = memory.allocate();
     const pd = memory.allocate();
     const pt = memory.allocate();

@@ -8,6 +8,13 @@ export const enum Pte {
   User = 4,
 }
 
+/**
+ * A software bit (9, ignored by the MMU) that marks a not-present entry as a
+ * PROT_NONE mapping: it keeps its target so `protect` can restore it, and a
+ * fault on it is an access error, not a missing mapping.
+ */
+const PROT_NONE_MARK = 0x200;
+
 /** The NX bit (bit 63) as a bit of the entry's high 32-bit word. */
 const NX_HIGH = 0x8000_0000;
 /** Bits 51:32 of a physical address in the entry's high word. */
@@ -28,7 +35,8 @@ export interface Translation {
  * The root's entry for the top 512 GiB of the lower half is shared by every
  * address space and points at the platform's own tables (the trampoline).
  * Leaves are 4 KiB pages with the user bit, the writable bit for Prot.Write
- * and NX unless Prot.Exec. Prot.None leaves no entry.
+ * and NX unless Prot.Exec. Prot.None leaves a not-present entry that
+ * remembers its target.
  *
  * `needsFlush` is set when an entry that the hardware may have cached lost
  * rights or changed its target; the platform must flush the guest TLB (under
@@ -58,12 +66,13 @@ export class PageTable {
   /** Maps [va, va+length) to guest-physical [gpa, gpa+length) with `prot`. */
   map(va: number, length: number, gpa: number, prot: number): void {
     for (let done = 0; done < length; done += PAGE_SIZE) {
-      if (prot === Prot.None) {
-        this.clear(va + done);
-        continue;
-      }
       const table = this.walk(va + done, true);
       const index = this.indexAt(va + done, 3);
+      if (prot === Prot.None) {
+        if (this.readEntry(table, index) !== undefined) this.needsFlush = true;
+        this.writeEntry(table, index, gpa + done, PROT_NONE_MARK, false);
+        continue;
+      }
       const flags = Pte.Present | Pte.User | (prot & Prot.Write ? Pte.Writable : 0);
       const old = this.readEntry(table, index);
       const nx = (prot & Prot.Exec) === 0;
@@ -80,9 +89,19 @@ export class PageTable {
   /** Changes the rights of the present leaves of [va, va+length). */
   protect(va: number, length: number, prot: number): void {
     for (let done = 0; done < length; done += PAGE_SIZE) {
-      const entry = this.translate(va + done);
+      const table = this.walk(va + done, false);
+      if (table < 0) continue;
+      const entry = this.readEntry(table, this.indexAt(va + done, 3), true);
       if (entry !== undefined) this.map(va + done, PAGE_SIZE, entry.gpa, prot);
     }
+  }
+
+  /** Reports whether `va` is mapped with Prot.None. */
+  isProtNone(va: number): boolean {
+    const table = this.walk(va, false);
+    if (table < 0) return false;
+    const entry = this.readEntry(table, this.indexAt(va, 3), true);
+    return entry !== undefined && (entry.flags & PROT_NONE_MARK) !== 0;
   }
 
   /** Walks the tables for `va`; undefined if no leaf maps it. */
@@ -105,10 +124,10 @@ export class PageTable {
     const table = this.walk(va, false);
     if (table < 0) return;
     const index = this.indexAt(va, 3);
-    if (this.readEntry(table, index) === undefined) return;
+    if (this.readEntry(table, index, true) === undefined) return;
+    if (this.readEntry(table, index) !== undefined) this.needsFlush = true;
     this.memory.view.setUint32(table * PAGE_SIZE + index * 8, 0, true);
     this.memory.view.setUint32(table * PAGE_SIZE + index * 8 + 4, 0, true);
-    this.needsFlush = true;
   }
 
   /** Returns the page index of the last-level table for `va`, creating tables if `create`; -1 if absent. */
@@ -134,10 +153,11 @@ export class PageTable {
     return Math.floor(va / 2 ** LEVEL_SHIFTS[level]) % ENTRIES;
   }
 
-  private readEntry(table: number, index: number): { gpa: number; flags: number; nx: boolean } | undefined {
+  /** Reads a present entry, or with `orProtNone` also a Prot.None one. */
+  private readEntry(table: number, index: number, orProtNone = false): { gpa: number; flags: number; nx: boolean } | undefined {
     const at = table * PAGE_SIZE + index * 8;
     const low = this.memory.view.getUint32(at, true);
-    if ((low & Pte.Present) === 0) return undefined;
+    if ((low & Pte.Present) === 0 && !(orProtNone && (low & PROT_NONE_MARK) !== 0)) return undefined;
     const high = this.memory.view.getUint32(at + 4, true);
     return { gpa: (high & ADDRESS_HIGH_MASK) * TWO_32 + ((low & 0xffff_f000) >>> 0), flags: low & 0xfff, nx: (high & NX_HIGH) !== 0 };
   }
