@@ -9,6 +9,7 @@ const ptraceWithBuffer = libc.func("long ptrace(long request, int pid, uintptr_t
 const ptraceWithValue = libc.func("long ptrace(long request, int pid, uintptr_t addr, uintptr_t data)");
 const waitpidNative = libc.func("int waitpid(int pid, _Out_ int *status, int options)");
 const killNative = libc.func("int kill(int pid, int sig)");
+const tgkillNative = libc.func("int tgkill(int tgid, int tid, int sig)");
 const fcntlNative = libc.func("int fcntl(int fd, int cmd, int arg)");
 const closeNative = libc.func("int close(int fd)");
 const memfdCreateNative = libc.func("int memfd_create(const char *name, unsigned int flags)");
@@ -69,6 +70,11 @@ export function waitpidAsync(pid: number, options: number): Promise<{ result: nu
 /** kill(2); returns 0 or -1. */
 export function kill(pid: number, signal: number): number {
   return killNative(pid, signal);
+}
+
+/** tgkill(2); returns 0 or -1. */
+export function tgkill(tgid: number, tid: number, signal: number): number {
+  return tgkillNative(tgid, tid, signal);
 }
 
 /** Duplicates `fd` to the lowest free descriptor at or above `minimum`, close-on-exec. */

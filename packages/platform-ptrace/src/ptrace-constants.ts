@@ -8,11 +8,14 @@ export enum PtraceRequest {
   SETFPREGS = 15,
   SYSEMU = 31,
   SETOPTIONS = 0x4200,
+  GETEVENTMSG = 0x4201,
   GETSIGINFO = 0x4202,
 }
 
 export const PTRACE_O_TRACESYSGOOD = 0x1;
 export const PTRACE_O_EXITKILL = 0x100000;
+export const PTRACE_O_TRACECLONE = 0x8;
+export const PTRACE_EVENT_CLONE = 3;
 
 export const WNOHANG = 1;
 export const WALL = 0x40000000;

@@ -26,7 +26,7 @@ import {
   describeWaitStatus,
 } from "./ptrace-constants";
 import { buildStubImage, STUB_BASE, STUB_MEMFD, TASK_SIZE } from "./stub";
-import { StubProcess } from "./stub-process";
+import { StubProcess, type StubThread } from "./stub-process";
 
 const SYS_MMAP = 9;
 const SYS_MPROTECT = 10;
@@ -51,9 +51,6 @@ function initialFpState(): Uint8Array {
 
 /** An application address space held by one stub process. */
 class PtraceAddressSpace implements AddressSpace {
-  /** The context that currently runs in the stub, if any. */
-  busy: PtraceContext | undefined;
-
   constructor(
     readonly stub: StubProcess,
     private readonly onRelease: (as: PtraceAddressSpace) => void,
@@ -83,13 +80,19 @@ class PtraceAddressSpace implements AddressSpace {
   }
 }
 
-/** One application thread's state, run by PTRACE_SYSEMU in an address space's stub. */
+/**
+ * One application thread's state, run by PTRACE_SYSEMU in a thread of an
+ * address space's stub. A context keeps using the same stub thread while it
+ * is free, so its FPU state usually stays loaded there.
+ */
 class PtraceContext implements Context {
   readonly regs = new Registers();
   private readonly fpuImage = initialFpState();
   private readonly siginfo = new Uint8Array(SIGINFO_SIZE);
   private readonly siginfoView = new DataView(this.siginfo.buffer);
-  private running: PtraceAddressSpace | undefined;
+  /** The stub thread this context ran in last; it holds the context's FPU state while fpuOwner says so. */
+  private thread: StubThread | undefined;
+  private running: StubThread | undefined;
   private interruptPending = false;
 
   constructor() {
@@ -100,78 +103,67 @@ class PtraceContext implements Context {
 
   async switchTo(addressSpace: AddressSpace): Promise<Trap> {
     const as = addressSpace as PtraceAddressSpace;
-    if (as.busy !== undefined) {
-      // TODO: give each context its own stub thread so threads sharing an address space run in parallel.
-      throw new PlatformError(`address space of stub ${as.stub.pid} is already running another context`);
-    }
     if (this.interruptPending) {
       this.interruptPending = false;
       return { kind: "interrupt" };
     }
 
-    const stub = as.stub;
-    as.busy = this;
-    this.running = as;
+    const preferred = this.thread !== undefined && as.stub.threads.includes(this.thread) ? this.thread : undefined;
+    const thread = as.stub.freeThread(preferred);
+    thread.busy = this;
+    this.running = thread;
     try {
-      this.loadFpState(stub);
-      this.noteFpuHolder(as);
-      stub.setRegisters(this.regs);
-      stub.resume(PtraceRequest.SYSEMU);
-      const waited = stub.wait();
+      this.loadFpState(thread);
+      thread.setRegisters(this.regs);
+      thread.resume(PtraceRequest.SYSEMU);
+      const waited = thread.wait();
       const status = typeof waited === "number" ? waited : await waited;
       if (!wifStopped(status)) {
-        throw new PlatformError(`stub ${stub.pid} ${describeWaitStatus(status)} while running the application`);
+        throw new PlatformError(`stub thread ${thread.tid} ${describeWaitStatus(status)} while running the application`);
       }
-      stub.getRegisters(this.regs);
-      return this.classify(stub, stopSignal(status));
+      thread.getRegisters(this.regs);
+      return this.classify(thread, stopSignal(status));
     } finally {
-      as.busy = undefined;
+      thread.busy = undefined;
       this.running = undefined;
     }
   }
 
-  /** The address space whose stub holds this context's FPU state, if any. */
-  private fpuHolder: PtraceAddressSpace | undefined;
-
   readFpState(): Uint8Array {
-    const holder = this.fpuHolder;
-    if (holder !== undefined && holder.stub.fpuOwner === this && holder.stub.isAlive) this.saveFpState(holder.stub);
+    const thread = this.thread;
+    if (thread !== undefined && thread.fpuOwner === this && thread.isAlive && thread.busy === undefined) thread.getFpRegisters(this.fpuImage);
     return this.fpuImage.slice();
   }
 
   writeFpState(state: Uint8Array): void {
     if (state.length !== FXSAVE_SIZE) throw new RangeError(`FPU state must be ${FXSAVE_SIZE} bytes, got ${state.length}`);
-    const holder = this.fpuHolder;
-    if (holder !== undefined && holder.stub.fpuOwner === this) holder.stub.fpuOwner = undefined;
+    const thread = this.thread;
+    if (thread !== undefined && thread.fpuOwner === this) thread.fpuOwner = undefined;
     this.fpuImage.set(state);
   }
 
-  private loadFpState(stub: StubProcess): void {
-    if (stub.fpuOwner === this) return;
-    if (stub.fpuOwner instanceof PtraceContext) stub.fpuOwner.saveFpState(stub);
-    stub.setFpRegisters(this.fpuImage);
-    stub.fpuOwner = this;
+  /** Makes `thread` hold this context's FPU state, saving the previous owner's first. */
+  private loadFpState(thread: StubThread): void {
+    this.thread = thread;
+    if (thread.fpuOwner === this) return;
+    const previous = thread.fpuOwner;
+    if (previous instanceof PtraceContext) thread.getFpRegisters(previous.fpuImage);
+    thread.setFpRegisters(this.fpuImage);
+    thread.fpuOwner = this;
   }
 
-  private noteFpuHolder(as: PtraceAddressSpace): void {
-    this.fpuHolder = as;
-  }
-
-  private saveFpState(stub: StubProcess): void {
-    stub.getFpRegisters(this.fpuImage);
-  }
-
-  private classify(stub: StubProcess, signal: number): Trap {
+  private classify(thread: StubThread, signal: number): Trap {
     if (signal === SYSCALL_STOP) return { kind: "syscall" };
     if (signal === SIGSTOP && this.interruptPending) {
       this.interruptPending = false;
       return { kind: "interrupt" };
     }
 
-    stub.getSiginfo(this.siginfo);
+    thread.getSiginfo(this.siginfo);
     const signo = this.siginfoView.getInt32(0, true);
     const code = this.siginfoView.getInt32(8, true);
     const addr = Number(this.siginfoView.getBigUint64(16, true));
+    if (signo === SIGSTOP) return { kind: "interrupt" };
     if (signo === SIGSEGV || signo === SIGBUS) {
       return { kind: "fault", signo, code, addr, access: this.inferAccess(code, addr) };
     }
@@ -193,12 +185,14 @@ class PtraceContext implements Context {
 
   interrupt(): void {
     this.interruptPending = true;
-    const as = this.running;
-    if (as !== undefined && as.stub.isAlive) host.kill(as.stub.pid, SIGSTOP);
+    this.running?.interrupt();
   }
 
   release(): void {
     this.interrupt();
+    const thread = this.thread;
+    if (thread !== undefined && thread.fpuOwner === this) thread.fpuOwner = undefined;
+    this.thread = undefined;
   }
 }
 

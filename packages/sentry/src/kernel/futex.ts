@@ -24,6 +24,7 @@ export class FutexTable {
    */
   wait(key: string, bitset: number, timeoutMs: number | undefined, abort?: AbortSignal): Promise<number> {
     if (bitset === 0) throw new SyscallError(Errno.EINVAL);
+    if (abort?.aborted) return Promise.resolve(-Errno.EINTR);
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const waiter: FutexWaiter = {

@@ -53,8 +53,14 @@ export class Task {
     readonly context: Context,
   ) {}
 
-  /** Aborted when the task must stop waiting: a signal arrived or the process is exiting. */
+  /**
+   * Aborted when the task must stop waiting: a signal arrived or the process
+   * is exiting. Already aborted when a signal the task does not block is
+   * pending, so a wait that starts after the signal came never blocks.
+   */
   get interruptSignal(): AbortSignal {
+    const deliverable = (this.pending | this.threadGroup.sharedPending) & ~this.signalMask;
+    if (this.exiting || deliverable !== 0n) return AbortSignal.abort();
     return this.interruption.signal;
   }
 

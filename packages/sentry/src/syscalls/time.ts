@@ -1,5 +1,6 @@
 import { Errno, SyscallError } from "@sandbox/abi";
 import type { Task } from "../kernel/task";
+import { ERESTARTNOHAND } from "../kernel/signals";
 import type { SyscallGroup } from "./registry";
 
 const CLOCK_REALTIME = 0;
@@ -100,15 +101,37 @@ function time(task: Task): bigint {
   return seconds;
 }
 
-function sleepNanos(nanos: bigint): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Number(nanos / 1_000_000n)));
+/**
+ * Sleeps on the event loop for `nanos`, so other tasks keep running. Returns
+ * the nanoseconds left when a signal interrupted the sleep, or 0.
+ */
+function sleepNanos(task: Task, nanos: bigint): Promise<bigint> {
+  const signal = task.interruptSignal;
+  const end = process.hrtime.bigint() + nanos;
+  if (signal.aborted) return Promise.resolve(nanos);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      const left = end - process.hrtime.bigint();
+      resolve(left > 0n ? left : 1n);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(0n);
+    }, Number(nanos / 1_000_000n));
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
-/** nanosleep(2): waits on the event loop, so other tasks keep running. */
+/** nanosleep(2); an interrupted sleep stores the time left in `rem` and fails with EINTR when a handler runs. */
 async function nanosleep(task: Task): Promise<number> {
   const nanos = readTimespec(task, task.numberArg(0));
-  await sleepNanos(nanos);
-  return 0;
+  const left = await sleepNanos(task, nanos);
+  if (left === 0n) return 0;
+  const remaining = task.numberArg(1);
+  if (remaining !== 0) writeTimespec(task, remaining, left);
+  // NOTE: a restarted sleep starts over with the full duration rather than the time left.
+  return -ERESTARTNOHAND;
 }
 
 /** clock_nanosleep(2), relative or TIMER_ABSTIME. */
@@ -117,9 +140,14 @@ async function clockNanosleep(task: Task): Promise<number> {
   const flags = task.intArg(1);
   if (clock === CLOCK_THREAD_CPUTIME_ID) throw new SyscallError(Errno.EINVAL);
   const request = readTimespec(task, task.numberArg(2));
-  const nanos = (flags & TIMER_ABSTIME) !== 0 ? request - clockNow(task, clock) : request;
-  if (nanos > 0n) await sleepNanos(nanos);
-  return 0;
+  const absolute = (flags & TIMER_ABSTIME) !== 0;
+  const nanos = absolute ? request - clockNow(task, clock) : request;
+  if (nanos <= 0n) return 0;
+  const left = await sleepNanos(task, nanos);
+  if (left === 0n) return 0;
+  const remaining = task.numberArg(3);
+  if (!absolute && remaining !== 0) writeTimespec(task, remaining, left);
+  return -ERESTARTNOHAND;
 }
 
 /** The clock and timer system calls. */
