@@ -1,2 +1,2 @@
-export { KvmPlatform } from "./kvm-platform";
+export { KvmPlatform, type KvmPlatformOptions } from "./kvm-platform";
 export { TRAMPOLINE_VA } from "./trampoline";

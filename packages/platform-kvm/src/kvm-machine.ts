@@ -90,22 +90,23 @@ export class KvmMachine {
   }
 
   /**
-   * Opens /dev/kvm and builds the VM around `memfd`. Throws
+   * Opens the KVM device at `devicePath` and builds the VM around `memfd`,
+   * with `syscallEntry` in MSR_LSTAR. Throws
    * PlatformUnavailableError saying which step failed and why.
    */
-  static open(memfd: number, syscallEntry: number): KvmMachine {
+  static open(devicePath: string, memfd: number, syscallEntry: number): KvmMachine {
     const fail = (what: string): never => {
       throw new PlatformUnavailableError("kvm", `${what}: ${errnoText(host.lastErrno())}`);
     };
-    const kvmFd = host.openReadWrite("/dev/kvm");
-    if (kvmFd < 0) fail("cannot open /dev/kvm");
+    const kvmFd = host.openReadWrite(devicePath);
+    if (kvmFd < 0) fail(`cannot open ${devicePath}`);
     const cleanups: (() => void)[] = [() => host.close(kvmFd)];
     try {
       const version = host.ioctlWithValue(kvmFd, KvmIoctl.GET_API_VERSION, 0);
-      if (version !== KVM_API_VERSION) throw new PlatformUnavailableError("kvm", `/dev/kvm speaks API version ${version}, not ${KVM_API_VERSION}`);
+      if (version !== KVM_API_VERSION) throw new PlatformUnavailableError("kvm", `${devicePath} speaks API version ${version}, not ${KVM_API_VERSION}`);
       const sync = host.ioctlWithValue(kvmFd, KvmIoctl.CHECK_EXTENSION, KvmCap.SYNC_REGS);
       const wanted = KvmSync.REGS | KvmSync.SREGS | KvmSync.EVENTS;
-      if ((sync & wanted) !== wanted) throw new PlatformUnavailableError("kvm", "/dev/kvm lacks KVM_CAP_SYNC_REGS for registers, segments and events");
+      if ((sync & wanted) !== wanted) throw new PlatformUnavailableError("kvm", `${devicePath} lacks KVM_CAP_SYNC_REGS for registers, segments and events`);
 
       const vmFd = host.ioctlWithValue(kvmFd, KvmIoctl.CREATE_VM, 0);
       if (vmFd < 0) fail("KVM_CREATE_VM failed");

@@ -25,6 +25,8 @@ const RESERVED_BASE = 0x7f80_0000_0000;
 /** End of the lower half with 4-level paging. */
 const LOWER_HALF_END = 0x8000_0000_0000;
 const SIGSEGV = 11;
+/** Where the start-up probe maps its code. */
+const PROBE_ADDR = 0x40_0000;
 const SI_KERNEL = 0x80;
 const SEGV_ACCERR = 2;
 
@@ -49,6 +51,12 @@ const REGISTER_PAIRS: readonly (readonly [UserRegsOffset, KvmRegsOffset])[] = [
   [UserRegsOffset.rip, KvmRegsOffset.rip],
   [UserRegsOffset.eflags, KvmRegsOffset.rflags],
 ];
+
+/** Options of the KVM platform. */
+export interface KvmPlatformOptions extends PlatformOptions {
+  /** The KVM device to open; /dev/kvm unless given. */
+  readonly devicePath?: string;
+}
 
 /** An application address space: one set of guest page tables. */
 export class KvmAddressSpace implements AddressSpace {
@@ -144,10 +152,13 @@ export class KvmPlatform implements Platform {
   private closed = false;
   private readonly exitHandler = () => this.close();
 
-  /** Opens /dev/kvm and sets up the VM; throws PlatformUnavailableError with the reason if it cannot. */
-  constructor(options: PlatformOptions) {
+  /**
+   * Opens /dev/kvm (or `options.devicePath`) and sets up the VM; throws
+   * PlatformUnavailableError with the reason if it cannot.
+   */
+  constructor(options: KvmPlatformOptions) {
     this.memoryFd = options.memoryFile.fd;
-    this.machine = KvmMachine.open(options.memoryFile.fd, TRAMPOLINE_VA);
+    this.machine = KvmMachine.open(options.devicePath ?? "/dev/kvm", options.memoryFile.fd, TRAMPOLINE_VA);
     this.memory = new GuestMemory(this.machine.platformBytes, this.machine.platformGpa);
     this.initialXsave = this.machine.getXsave();
     this.sharedTop = this.buildTrampolineTables();
@@ -163,26 +174,33 @@ export class KvmPlatform implements Platform {
   }
 
   /**
-   * The start-up probe: runs `mov eax, 39; syscall; ud2` in a fresh address
-   * space and checks that the system call comes back with its number and
-   * rip, that a result written by the Sentry reaches the guest, and that
-   * ud2 comes back as SIGILL. Throws PlatformUnavailableError otherwise.
+   * The start-up probe: runs `mov eax, 39; syscall; mov rdi, rax; ud2` in a
+   * fresh address space and checks that the system call comes back with its
+   * number and rip, that a result written by the Sentry reaches the guest,
+   * and that ud2 comes back as SIGILL. Synchronous: it runs before the event
+   * loop matters. Throws PlatformUnavailableError otherwise.
    */
-  async probe(): Promise<void> {
+  probe(): void {
     const page = this.memory.allocate();
     const code = [0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0x48, 0x89, 0xc7, 0x0f, 0x0b];
     this.memory.bytes.set(code, page * PAGE_SIZE);
     const as = this.newAddressSpace() as KvmAddressSpace;
-    const context = this.newContext();
+    const context = this.newContext() as KvmContext;
+    const runToTrap = (): Trap => {
+      for (;;) {
+        const trap = this.step(context, as);
+        if (trap !== undefined) return trap;
+      }
+    };
     try {
-      as.pageTable.map(0x40_0000, PAGE_SIZE, this.memory.gpaOf(page), Prot.Read | Prot.Exec);
-      context.regs.rip = 0x40_0000;
-      const first = await context.switchTo(as);
-      if (first.kind !== "syscall" || context.regs.syscallNumber !== 39 || context.regs.rip !== 0x40_0007) {
+      as.pageTable.map(PROBE_ADDR, PAGE_SIZE, this.memory.gpaOf(page), Prot.Read | Prot.Exec);
+      context.regs.rip = PROBE_ADDR;
+      const first = runToTrap();
+      if (first.kind !== "syscall" || context.regs.syscallNumber !== 39 || context.regs.rip !== PROBE_ADDR + 7) {
         throw new Error(`a system call came back as ${JSON.stringify(first)} at rip 0x${context.regs.rip.toString(16)}`);
       }
       context.regs.setReturn(4242);
-      const second = await context.switchTo(as);
+      const second = runToTrap();
       if (second.kind !== "signal" || second.signo !== 4) throw new Error(`ud2 came back as ${JSON.stringify(second)}`);
       if (context.regs.get(UserRegsOffset.rdi) !== 4242n) throw new Error("the result written by the Sentry did not reach the guest");
     } catch (error) {
@@ -228,17 +246,21 @@ export class KvmPlatform implements Platform {
 
   private async runNow(context: KvmContext, as: KvmAddressSpace): Promise<Trap> {
     for (;;) {
-      if (this.closed) throw new PlatformError("platform is closed");
       if (context.takeInterrupt()) return { kind: "interrupt" };
-      this.load(context, as);
-      const reason = this.machine.run();
-      this.save(context);
-      if (reason === KvmExit.INTR) {
-        await new Promise((resolve) => setImmediate(resolve));
-        continue;
-      }
-      return this.classify(context, as, reason);
+      const trap = this.step(context, as);
+      if (trap !== undefined) return trap;
+      // The kick timer stopped the guest: let the event loop run before going back in.
+      await new Promise((resolve) => setImmediate(resolve));
     }
+  }
+
+  /** Enters the guest once; returns the trap, or undefined when the kick timer ended KVM_RUN first. */
+  private step(context: KvmContext, as: KvmAddressSpace): Trap | undefined {
+    if (this.closed) throw new PlatformError("platform is closed");
+    this.load(context, as);
+    const reason = this.machine.run();
+    this.save(context);
+    return reason === KvmExit.INTR ? undefined : this.classify(context, as, reason);
   }
 
   private load(context: KvmContext, as: KvmAddressSpace): void {
