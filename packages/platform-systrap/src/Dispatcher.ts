@@ -1,3 +1,4 @@
+import { schedYield } from "./host.native";
 import type { StubProcess } from "./StubProcess";
 
 /** One switch into the application that has not come back yet. */
@@ -12,6 +13,12 @@ export interface PendingRun {
   arm(): boolean;
   /** Withdraws `arm` (the stub may still write one byte; that is harmless). */
   disarm(): void;
+  /**
+   * Blocks the Sentry's thread on the slot's futex until the run traps or
+   * `timeoutNs` pass, and returns whether it trapped. The stub wakes the
+   * futex itself, without the event loop.
+   */
+  sleep(timeoutNs: number): boolean;
   /** Settles the run's promise; called once. */
   complete(): void;
 }
@@ -19,13 +26,27 @@ export interface PendingRun {
 /**
  * Waits for the traps of all running contexts of one platform.
  *
- * Policy: after each switch the Sentry spins for up to `spinMs`, checking
- * every running context, and hands back as soon as any of them trapped. When
- * none has, each running context is armed: its stub, on its next trap, writes
- * a byte to its process's wake socket, which Node polls without blocking the
- * event loop. The stub side spins STUB_SPIN_ITERATIONS pauses, then sleeps on
- * the slot's futex. A busy application thus gets its results while both
- * sides still spin, and an idle one costs no CPU once the spins end.
+ * Policy, in three steps after each switch:
+ *
+ * 1. Spin for up to `spinMs`, checking every running context and calling
+ *    sched_yield between rounds, and hand back as soon as any of them
+ *    trapped. The yield matters when the stub thread waits for the Sentry's
+ *    core (a loaded or single-core host): it then runs at once instead of
+ *    after the spin.
+ * 2. If exactly one context runs, block on its slot's futex for up to
+ *    `sleepMs`. The stub wakes it directly, which is much faster than a
+ *    wake-up through the event loop. The event loop is blocked meanwhile,
+ *    for at most `sleepMs`.
+ * 3. Arm every running context: its stub, on its next trap, writes a byte to
+ *    its process's wake socket, which Node polls without blocking.
+ *
+ * The stub side spins for the rounds in HDR_STUB_SPIN (also yielding), then
+ * sleeps on the slot's futex. A busy application thus gets its results
+ * while both sides still spin, and an idle one costs no CPU once the spins
+ * end.
+ *
+ * NOTE: step 2 is skipped while several contexts run (it would need
+ * futex_waitv); they go from the spin straight to the wake socket.
  */
 export class Dispatcher {
   private readonly running = new Set<PendingRun>();
@@ -33,8 +54,10 @@ export class Dispatcher {
   private respinScheduled = false;
 
   constructor(
-    /** How long the Sentry spins for a trap before it sleeps, in milliseconds. */
+    /** How long the Sentry spins for a trap, in milliseconds. */
     readonly spinMs: number,
+    /** How long the Sentry then blocks on the futex of a lone running context, in milliseconds. */
+    readonly sleepMs: number,
   ) {}
 
   /** Adds a run that was just started, and spins for traps. */
@@ -72,15 +95,23 @@ export class Dispatcher {
   private spin(): void {
     const deadline = performance.now() + this.spinMs;
     for (;;) {
-      for (let i = 0; i < 64; i++) {
+      for (let i = 0; i < 16; i++) {
         if (this.collect() > 0) {
           // Let the Sentry handle what trapped; the runs still out must
           // then be spun for or armed, even if no new switch comes.
           this.scheduleRespin();
           return;
         }
+        schedYield();
       }
       if (performance.now() >= deadline) break;
+    }
+    if (this.sleepMs > 0 && this.running.size === 1 && this.armed.size === 0) {
+      const [run] = this.running;
+      if (run.sleep(this.sleepMs * 1e6)) {
+        this.finish(run);
+        return;
+      }
     }
     for (const run of this.running) {
       if (this.armed.has(run)) continue;

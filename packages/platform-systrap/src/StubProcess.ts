@@ -5,6 +5,12 @@ import { ControlRegion } from "./ControlRegion";
 import { closeFd, dupAbove, futexWait, futexWake, mapShared, memfdCreate, reap, socketPair, spawn, type SharedMapping } from "./host.native";
 import { Layout } from "./stub/image.generated";
 
+/**
+ * Rounds (a check of its slot and a sched_yield) a stub thread spins after
+ * a trap before it sleeps on the slot's futex: about 0.3-0.5 ms on an idle
+ * core. See README.md ("Waiting").
+ */
+export const DEFAULT_STUB_SPIN = 1000;
 /** How long the Sentry spins on an executor request before it sleeps on the futex. */
 const REQUEST_SPIN_MS = 0.05;
 /** A stub that takes longer than this to start or to complete a request is killed. */
@@ -35,6 +41,8 @@ export interface StubFiles {
   readonly executable: string;
   /** Descriptor of the sandbox's memory file. */
   readonly memoryFd: number;
+  /** Rounds a stub thread spins after a trap before it sleeps (HDR_STUB_SPIN); DEFAULT_STUB_SPIN if absent. */
+  readonly stubSpin?: number;
 }
 
 /**
@@ -72,6 +80,7 @@ export class StubProcess {
       mapping = mapShared(this.controlFd, Layout.CONTROL_SIZE);
       this.control = new ControlRegion(mapping.buffer, mapping.address);
       this.control.set64(Layout.HDR_SENTRY_PID, BigInt(process.pid));
+      this.control.store(Layout.HDR_STUB_SPIN, files.stubSpin ?? DEFAULT_STUB_SPIN);
 
       fds = socketPair();
       // posix_spawn's dup2 actions run in order: no source may be a later target.

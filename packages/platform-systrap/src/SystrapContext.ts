@@ -139,7 +139,7 @@ export class SystrapContext implements Context {
     const slot = ControlRegion.slotOffset(index);
     c.bytes.set(this.regs.bytes, slot + Layout.SLOT_REGS);
     this.placeFp(process, slot);
-    c.store(slot + Layout.SLOT_SENTRY_WAITING, 0);
+    c.store(slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_NONE);
 
     return new Promise<Trap>((resolve) => {
       const run: PendingRun = {
@@ -147,9 +147,9 @@ export class SystrapContext implements Context {
         trapped: () => process.dead || c.load(slot + Layout.SLOT_STATE) === Layout.STATE_TRAPPED,
         arm: () => {
           if (process.dead) return true;
-          c.exchange(slot + Layout.SLOT_SENTRY_WAITING, 1);
+          c.exchange(slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_SOCKET);
           if (c.load(slot + Layout.SLOT_STATE) === Layout.STATE_TRAPPED) {
-            c.store(slot + Layout.SLOT_SENTRY_WAITING, 0);
+            c.store(slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_NONE);
             return true;
           }
           process.arm();
@@ -157,7 +157,16 @@ export class SystrapContext implements Context {
         },
         disarm: () => {
           process.disarm();
-          if (!process.dead) c.store(slot + Layout.SLOT_SENTRY_WAITING, 0);
+          if (!process.dead) c.store(slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_NONE);
+        },
+        sleep: (timeoutNs) => {
+          if (process.dead) return true;
+          // The stub sets STATE_TRAPPED before it reads SENTRY_WAITING, and the
+          // futex sleeps only while the state is still STATE_RUN: no wake-up is lost.
+          c.store(slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_FUTEX);
+          futexWait(c.address + slot + Layout.SLOT_STATE, Layout.STATE_RUN, timeoutNs);
+          c.store(slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_NONE);
+          return process.dead || c.load(slot + Layout.SLOT_STATE) === Layout.STATE_TRAPPED;
         },
         complete: () => {
           this.run = null;

@@ -10,7 +10,9 @@ import {
 import { Dispatcher } from "./Dispatcher";
 import { probeSystrap } from "./probe";
 import { closeFd, memfdCreate } from "./host.native";
-import { StubProcess } from "./StubProcess";
+import { DEFAULT_STUB_SPIN, StubProcess } from "./StubProcess";
+
+export { DEFAULT_STUB_SPIN };
 import { STUB_ELF_BASE64, Layout } from "./stub/image.generated";
 import { SystrapAddressSpace } from "./SystrapAddressSpace";
 import { SystrapContext } from "./SystrapContext";
@@ -19,16 +21,25 @@ import { SystrapContext } from "./SystrapContext";
 const USER_START = 0x10000;
 
 /**
- * How long the Sentry spins for a trap before it sleeps on the wake
- * sockets, in milliseconds. See README.md ("Waiting") for the measurements
- * behind it.
+ * How long the Sentry spins for a trap after a switch, in milliseconds. See
+ * README.md ("Waiting") for the measurements behind the defaults.
  */
 export const DEFAULT_SPIN_MS = 0.02;
 
+/**
+ * How long the Sentry then blocks on the futex of a lone running context
+ * before it returns to the event loop, in milliseconds.
+ */
+export const DEFAULT_SLEEP_MS = 0.2;
+
 /** Options of the systrap platform. */
 export interface SystrapOptions extends PlatformOptions {
-  /** Overrides DEFAULT_SPIN_MS (0 makes the Sentry sleep at once). */
+  /** Overrides DEFAULT_SPIN_MS (0 skips the spin). */
   readonly spinMs?: number;
+  /** Overrides DEFAULT_SLEEP_MS (0 goes from the spin straight to the event loop). */
+  readonly sleepMs?: number;
+  /** Overrides DEFAULT_STUB_SPIN (0 makes stubs sleep at once; at most 10000). */
+  readonly stubSpin?: number;
 }
 
 /**
@@ -46,6 +57,7 @@ export class SystrapPlatform implements Platform {
   private readonly processes = new Set<StubProcess>();
   private readonly memoryFd: number;
   private readonly executableFd: number;
+  private readonly stubSpin: number;
   private closed = false;
 
   constructor(options: SystrapOptions) {
@@ -54,11 +66,18 @@ export class SystrapPlatform implements Platform {
     }
     const spinMs = options.spinMs ?? DEFAULT_SPIN_MS;
     if (!(spinMs >= 0 && spinMs <= 1000)) throw new RangeError(`spinMs ${spinMs} is not between 0 and 1000`);
+    const sleepMs = options.sleepMs ?? DEFAULT_SLEEP_MS;
+    if (!(sleepMs >= 0 && sleepMs <= 1000)) throw new RangeError(`sleepMs ${sleepMs} is not between 0 and 1000`);
+    const stubSpin = options.stubSpin ?? DEFAULT_STUB_SPIN;
+    if (!Number.isInteger(stubSpin) || stubSpin < 0 || stubSpin > Layout.STUB_SPIN_MAX) {
+      throw new RangeError(`stubSpin ${stubSpin} is not an integer between 0 and ${Layout.STUB_SPIN_MAX}`);
+    }
+    this.stubSpin = stubSpin;
     if (!Number.isInteger(options.memoryFile.fd) || options.memoryFile.fd < 0) {
       throw new RangeError(`memory file descriptor ${options.memoryFile.fd} is not valid`);
     }
     this.memoryFd = options.memoryFile.fd;
-    this.dispatcher = new Dispatcher(spinMs);
+    this.dispatcher = new Dispatcher(spinMs, sleepMs);
 
     this.executableFd = memfdCreate("systrap-stub");
     try {
@@ -81,7 +100,7 @@ export class SystrapPlatform implements Platform {
 
   newAddressSpace(): AddressSpace {
     if (this.closed) throw new PlatformError("the systrap platform is closed");
-    const stub = new StubProcess({ executable: `/proc/self/fd/${this.executableFd}`, memoryFd: this.memoryFd });
+    const stub = new StubProcess({ executable: `/proc/self/fd/${this.executableFd}`, memoryFd: this.memoryFd, stubSpin: this.stubSpin });
     this.processes.add(stub);
     stub.onWake = () => this.dispatcher.collect(stub);
     stub.onDeath = () => {

@@ -30,6 +30,7 @@ const posix_spawn = libc.func(
 // glibc's syscall() moves its six integer arguments into place unchanged.
 const syscall4 = libc.func("long syscall(long nr, intptr_t a, intptr_t b, intptr_t c, void *d)");
 const syscall3 = libc.func("long syscall(long nr, intptr_t a, intptr_t b, intptr_t c)");
+const sched_yield = libc.func("int sched_yield(void)");
 
 const SYS_futex = 202;
 const SYS_tgkill = 234;
@@ -162,19 +163,29 @@ export function futexWake(address: number, count: number): void {
   syscall4(SYS_futex, address, FUTEX_WAKE, count, null);
 }
 
+/** The struct timespec of futexWait, reused: each JS thread has its own module state. */
+const futexTimeout = new BigInt64Array(2);
+
 /**
  * Sleeps while the 32-bit word at `address` equals `expected`, at most
  * `timeoutNs`. Returns false on timeout, true otherwise (woken, value changed,
  * or interrupted by a signal).
  */
 export function futexWait(address: number, expected: number, timeoutNs: number): boolean {
-  const timeout = new BigInt64Array([BigInt(Math.floor(timeoutNs / 1e9)), BigInt(Math.floor(timeoutNs % 1e9))]);
+  const timeout = futexTimeout;
+  timeout[0] = BigInt(Math.floor(timeoutNs / 1e9));
+  timeout[1] = BigInt(Math.floor(timeoutNs % 1e9));
   const result = Number(syscall4(SYS_futex, address, FUTEX_WAIT, expected | 0, timeout));
   if (result === 0) return true;
   const errno = koffi.errno();
   if (errno === ETIMEDOUT) return false;
   if (errno === EAGAIN || errno === EINTR) return true;
   throw new HostError("futex", errno);
+}
+
+/** Gives the CPU to another runnable thread of the host, if one waits for it. */
+export function schedYield(): void {
+  sched_yield();
 }
 
 /** Sends `signo` to thread `tid` of process `pid`; false if it no longer exists. */

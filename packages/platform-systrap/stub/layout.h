@@ -42,6 +42,8 @@
 #define HDR_SENTRY_PID 0x48
 #define HDR_SEAL_TEXT 0x50
 #define HDR_SEAL_CONTROL 0x58
+/* Rounds a stub thread spins after a trap before it sleeps (set by the Sentry; at most STUB_SPIN_MAX). */
+#define HDR_STUB_SPIN 0x60
 #define READY_MAGIC 0x53595354
 
 /* Executor operations (HDR_OP). */
@@ -79,14 +81,21 @@
 #define STATE_RUN 1
 #define STATE_TRAPPED 2
 
+/* Values of SLOT_SENTRY_WAITING: how the stub wakes the Sentry after its next trap. */
+#define WAITING_NONE 0
+#define WAITING_SOCKET 1
+#define WAITING_FUTEX 2
+
 /* Values of SLOT_TRAP_KIND. */
 #define TRAP_SYSCALL 1
 #define TRAP_FAULT 2
 #define TRAP_SIGNAL 3
 #define TRAP_INTERRUPT 4
 
-/* Pause iterations a stub spins before it sleeps on a futex. */
+/* Pause iterations the executor spins before it sleeps on a futex. */
 #define STUB_SPIN_ITERATIONS 1000
+/* Upper bound of HDR_STUB_SPIN, whatever the header says. */
+#define STUB_SPIN_MAX 10000
 
 /* Exit statuses of a stub that fails to start or meets a broken invariant. */
 #define EXIT_SETUP_FAILED 120

@@ -87,6 +87,7 @@ enum {
 #define SIG_IGN ((void *)1)
 #define SYS_SECCOMP 1
 #define PR_SET_PDEATHSIG 1
+#define PR_SET_NAME 15
 #define PR_SET_NO_NEW_PRIVS 38
 #define USER_CS 0x33
 #define USER_DS 0x2b
@@ -234,6 +235,7 @@ static const struct sock_filter process_filter[] = {
 	ALLOW_NR(SYS_rt_sigreturn),
 	ALLOW_NR(SYS_munmap),
 	ALLOW_NR(SYS_sigaltstack),
+	ALLOW_NR(SYS_sched_yield),
 	ALLOW_NR(SYS_exit),
 	ALLOW_NR(SYS_exit_group),
 
@@ -322,6 +324,9 @@ static void set_handler(int sig, void *handler)
 
 void stub_handler(int sig, struct siginfo *info, struct ucontext *uc);
 
+/* The name of every stub thread in /proc/PID/comm (at most 15 characters). */
+static const char stub_name[] = "systrap-stub";
+
 /*
  * Runs once on the initial stack, before the stub has any application
  * memory: makes the stub die with the Sentry, maps the control region, installs
@@ -333,6 +338,9 @@ void stub_setup(void)
 	u8 *header = (u8 *)CONTROL_BASE;
 
 	if (syscall3(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0) != 0)
+		die(EXIT_SETUP_FAILED);
+	/* The command name every stub thread inherits, so that ps and tests can find stubs. */
+	if (syscall3(SYS_prctl, PR_SET_NAME, stub_name, 0) != 0)
 		die(EXIT_SETUP_FAILED);
 	if (syscall4(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, &mask, 0, 8) != 0)
 		die(EXIT_SETUP_FAILED);
@@ -537,24 +545,46 @@ static void restore_state(u8 *slot, struct ucontext *uc)
 	uc->sigmask = APPLICATION_MASK;
 }
 
+/*
+ * Wakes the Sentry if it stopped spinning for this slot: from its futex
+ * wait on the slot's state word, or from its event loop through the wake
+ * socket.
+ */
 static void wake_sentry(u8 *slot, u64 index)
 {
 	u8 byte = (u8)index;
 
-	if (exchange32(slot + SLOT_SENTRY_WAITING, 0) != 0)
+	switch (exchange32(slot + SLOT_SENTRY_WAITING, WAITING_NONE)) {
+	case WAITING_NONE:
+		break;
+	case WAITING_FUTEX:
+		syscall4(SYS_futex, slot + SLOT_STATE, FUTEX_WAKE, 1, 0);
+		break;
+	default:
 		syscall3(SYS_write, WAKE_FD, &byte, 1);
+		break;
+	}
 }
 
-/* Waits until the Sentry hands the slot back with STATE_RUN. */
+/*
+ * Waits until the Sentry hands the slot back with STATE_RUN. It first spins
+ * for the number of rounds the Sentry put in the header, giving up the CPU
+ * in each round: where the Sentry waits for the same core, sched_yield lets
+ * it run at once, and on an idle core it returns at once. Then it sleeps on
+ * the slot's futex.
+ */
 static void wait_for_run(u8 *slot)
 {
+	u32 spin = load32((const u8 *)CONTROL_BASE + HDR_STUB_SPIN);
 	u32 state;
-	int i;
+	u32 i;
 
-	for (i = 0; i < STUB_SPIN_ITERATIONS; i++) {
+	if (spin > STUB_SPIN_MAX)
+		spin = STUB_SPIN_MAX;
+	for (i = 0; i < spin; i++) {
 		if (load32(slot + SLOT_STATE) == STATE_RUN)
 			return;
-		__asm__ volatile("pause");
+		syscall3(SYS_sched_yield, 0, 0, 0);
 	}
 	for (;;) {
 		exchange32(slot + SLOT_STUB_SLEEPING, 1);

@@ -4,6 +4,7 @@
 
 #define SYS_write 1
 #define SYS_mmap 9
+#define SYS_sched_yield 24
 #define SYS_mprotect 10
 #define SYS_munmap 11
 #define SYS_rt_sigaction 13

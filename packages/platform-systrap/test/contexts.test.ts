@@ -233,8 +233,32 @@ describe("systrap contexts", () => {
     expect(context.regs.syscallNumber).toBe(60);
   });
 
+  it("names the stub process and every stub thread systrap-stub", async () => {
+    const { as, context } = load("mov eax, 39\nsyscall");
+    expect((await context.switchTo(as)).kind).toBe("syscall");
+    const tasks = readdirSync(`/proc/${as.process.pid}/task`);
+    expect(tasks.length).toBe(2);
+    for (const tid of tasks) expect(readFileSync(`/proc/${as.process.pid}/task/${tid}/comm`, "utf8")).toBe("systrap-stub\n");
+  });
+
+  it("gets traps through the futex when the Sentry does not spin", async () => {
+    const futexOnly = new Sandbox({ spinMs: 0, sleepMs: 100 });
+    try {
+      const as = futexOnly.newAddressSpace();
+      futexOnly.map(as, CODE, PAGE, Prot.Read | Prot.Exec, assemble("loop: mov eax, 39\nsyscall\njmp loop", CODE));
+      const context = futexOnly.newContext();
+      context.regs.rip = CODE;
+      for (let i = 0; i < 100; i++) {
+        expect((await context.switchTo(as)).kind).toBe("syscall");
+        expect(context.regs.syscallNumber).toBe(39);
+      }
+    } finally {
+      futexOnly.dispose();
+    }
+  });
+
   it("sleeps on both sides while the application waits, and wakes on the next switch", async () => {
-    const slow = new Sandbox({ spinMs: 0 });
+    const slow = new Sandbox({ spinMs: 0, sleepMs: 0, stubSpin: 0 });
     try {
       const as = slow.newAddressSpace();
       slow.map(as, CODE, PAGE, Prot.Read | Prot.Exec, assemble("loop: mov eax, 39\nsyscall\njmp loop", CODE));
@@ -290,6 +314,9 @@ describe("bad input", () => {
   it("rejects options that make no sense", () => {
     expect(() => new SystrapPlatform({ memoryFile: sandbox.memoryFile, spinMs: -1 })).toThrow(RangeError);
     expect(() => new SystrapPlatform({ memoryFile: sandbox.memoryFile, spinMs: Number.NaN })).toThrow(RangeError);
+    expect(() => new SystrapPlatform({ memoryFile: sandbox.memoryFile, sleepMs: 2000 })).toThrow(RangeError);
+    expect(() => new SystrapPlatform({ memoryFile: sandbox.memoryFile, stubSpin: 1.5 })).toThrow(RangeError);
+    expect(() => new SystrapPlatform({ memoryFile: sandbox.memoryFile, stubSpin: 1_000_000 })).toThrow(RangeError);
     expect(() => new SystrapPlatform({ memoryFile: { fd: -5 } })).toThrow(RangeError);
   });
 
