@@ -1,5 +1,5 @@
 import { defaultPool } from "../BufferPool";
-import { CAP_LOOPBACK, type LinkEndpoint, type NetworkDispatcher, RX_CHECKSUM_VALID, type TxOffload } from "./LinkEndpoint";
+import { CAP_LOOPBACK, CAP_TX_CHECKSUM_OFFLOAD, type LinkEndpoint, type NetworkDispatcher, RX_CHECKSUM_VALID, type TxOffload } from "./LinkEndpoint";
 
 /**
  * The loopback device: frames written are delivered back to the same stack on
@@ -9,7 +9,7 @@ import { CAP_LOOPBACK, type LinkEndpoint, type NetworkDispatcher, RX_CHECKSUM_VA
 export class LoopbackEndpoint implements LinkEndpoint {
   readonly mtu: number;
   readonly linkAddress = new Uint8Array(6);
-  readonly capabilities = CAP_LOOPBACK;
+  readonly capabilities = CAP_LOOPBACK | CAP_TX_CHECKSUM_OFFLOAD;
   readonly gsoMaxSize = 0;
   private dispatcher: NetworkDispatcher | null = null;
   private queue: { buf: Uint8Array; off: number; len: number }[] = [];
