@@ -1,9 +1,8 @@
 /**
  * A one-shot timer that can be moved cheaply. Protocol code re-arms timers on
- * nearly every segment, so moving the deadline later only records it; the
+ * nearly every segment, so moving the deadline later only records it. The
  * underlying Node timer is re-armed when it fires early or when the deadline
- * moves earlier. Timers are unref'd: a stack never keeps the process alive by
- * itself.
+ * moves earlier. Timers are unref'd, so they never keep the process alive.
  */
 export class Timer {
   private deadline = 0;

@@ -118,7 +118,7 @@ export function isUnspecified(s: string): boolean {
   return s === "0.0.0.0" || s === "::";
 }
 
-/** The solicited-node multicast address (ff02::1:ffXX:XXXX) of an IPv6 address. */
+/** Returns the solicited-node multicast address (ff02::1:ffXX:XXXX) of an IPv6 address. */
 export function solicitedNodeAddress(addr: Uint8Array): Uint8Array {
   const out = parseIPv6("ff02::1:ff00:0") as Uint8Array;
   out[13] = addr[13];
@@ -127,7 +127,7 @@ export function solicitedNodeAddress(addr: Uint8Array): Uint8Array {
   return out;
 }
 
-/** The EUI-64 based link-local address (fe80::/64) for a MAC address. */
+/** Returns the EUI-64 based link-local address (fe80::/64) for a MAC address. */
 export function linkLocalFromMac(mac: Uint8Array): Uint8Array {
   const out = new Uint8Array(16);
   out[0] = 0xfe;

@@ -1,7 +1,7 @@
 /**
  * The Internet checksum (RFC 1071). The sum is byte-order independent, so the
  * aligned middle of a buffer is summed as native 32-bit words and the result
- * is byte-swapped once; only the unaligned head and tail are read bytewise.
+ * is byte-swapped once. Only the unaligned head and tail are read bytewise.
  */
 
 /** Folds a sum of any size into 16 bits with end-around carry. */

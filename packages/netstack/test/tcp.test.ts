@@ -211,7 +211,7 @@ describe("TCP over the in-memory link", () => {
     again.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
     expect(again.bind({ address: "10.0.0.1", port: 4000 })).toBe(0);
 
-    // Connecting the same four-tuple again is refused while TIME_WAIT holds it...
+    // Connecting the same four-tuple again fails while it is in TIME_WAIT...
     expect(again.connect({ address: "10.0.0.2", port: 80 })).toBe(-Errno.EADDRNOTAVAIL);
 
     // ...but a new SYN from the peer side with a newer timestamp reopens it (RFC 6191).
@@ -223,7 +223,7 @@ describe("TCP over the in-memory link", () => {
     l2.close();
   });
 
-  it("reopens a connection in TIME_WAIT on a new SYN with a higher sequence number", async () => {
+  it("reopens TIME_WAIT on a newer SYN", async () => {
     pair = stackPair({}, { tcp: { timeWaitMs: 60_000 } });
     const l = listen(pair.b, 80);
     const c = tcp(pair.a);

@@ -66,7 +66,7 @@ function connect(stack, address, port) {
   });
 }
 
-/** Sends `bytes` over a connected netstack socket and resolves when the peer answers after EOF. */
+/** Sends `bytes` over a connected netstack socket and resolves when the peer replies after EOF. */
 function sendBulk(s, bytes) {
   const chunk = new Uint8Array(1 << 20);
   const scratch = new Uint8Array(65536);
@@ -100,7 +100,7 @@ function sendBulk(s, bytes) {
   });
 }
 
-/** Accepts one connection on a netstack listener, reads to EOF, answers and closes. */
+/** Accepts one connection on a netstack listener, reads to EOF, replies "done" and closes. */
 function sinkOnce(stack, port) {
   const l = stack.socket(AF_INET, SOCK_STREAM);
   l.bind({ address: "0.0.0.0", port });
@@ -171,7 +171,7 @@ function roundTrips(s, rounds) {
   });
 }
 
-/** A netstack echo server. */
+/** Starts a netstack echo server. */
 function echoServer(stack, port) {
   const l = stack.socket(AF_INET, SOCK_STREAM);
   l.bind({ address: "0.0.0.0", port });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The Linux side of the netstack benchmark: Node's net module over the
 // kernel's TCP stack, run inside a network namespace.
-//   peer.mjs sink PORT            accept one connection, read to EOF, answer "done", close
+//   peer.mjs sink PORT            accept one connection, read to EOF, reply "done", close
 //   peer.mjs echo PORT            echo every byte back on each connection
 //   peer.mjs send HOST PORT BYTES connect, send BYTES, wait for "done"; print Gbit/s
 //   peer.mjs rr HOST PORT N SIZE  N request/response round trips of SIZE bytes; print mean, p50 and p99 in us

@@ -21,14 +21,14 @@ export const GSO_TCPV4 = 1;
 export const GSO_TCPV6 = 4;
 
 /**
- * What a device must still do to an outgoing frame: complete a partial
- * checksum, and with GSO cut a large TCP segment into `gsoSize` pieces.
+ * Offload work left for the device on an outgoing frame: completing a partial
+ * checksum, and with GSO cutting a large TCP segment into `gsoSize` pieces.
  * Offsets are from the start of the frame.
  */
 export interface TxOffload {
-  /** Where checksumming starts (the transport header). */
+  /** Offset where checksumming starts (the transport header). */
   csumStart: number;
-  /** Where the checksum is stored, relative to `csumStart`. */
+  /** Offset of the checksum field, relative to `csumStart`. */
   csumOffset: number;
   /** One of GSO_NONE, GSO_TCPV4, GSO_TCPV6. */
   gsoType: number;

@@ -23,7 +23,7 @@ export interface MemoryLinkOptions {
   delayMs?: number;
   /** Rate limit in bits per second; frames beyond it queue up to `queueBytes`. */
   rateBitsPerSecond?: number;
-  /** Bytes the rate-limited queue holds before it drops (tail drop); default 1 MiB. */
+  /** Capacity in bytes of the rate-limited queue, beyond which frames are dropped (tail drop); default 1 MiB. */
   queueBytes?: number;
   /** Skips transport checksums on both sides, as Linux does over veth. Default false. */
   checksumOffload?: boolean;
@@ -41,7 +41,7 @@ interface QueuedFrame {
 /**
  * One end of an in-memory Ethernet link between two stacks in the same
  * process. Frames cross to the peer on a later turn of the event loop, in
- * batches; the impairments of the options apply to frames this end sends.
+ * batches. The impairments of the options apply to frames this end sends.
  */
 export class MemoryLinkEndpoint implements LinkEndpoint {
   readonly mtu: number;

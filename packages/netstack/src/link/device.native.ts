@@ -3,8 +3,8 @@ import koffi from "koffi";
 
 /**
  * The few libc calls the device endpoints need, through koffi: ioctl on TAP
- * devices, AF_PACKET sockets, eventfd and poll. Every function returns a
- * non-negative result or a negative errno, never throws for a failed call.
+ * devices, AF_PACKET sockets, eventfd and fcntl. A failed call returns a
+ * negative errno (from koffi.errno()) instead of throwing.
  */
 
 const libc = koffi.load("libc.so.6");

@@ -32,8 +32,8 @@ import type { Stack } from "./Stack";
  * source and reassembly. Extension headers are handled as Linux does:
  * hop-by-hop options only right after the fixed header, options walked with
  * the action bits of unknown types honoured, a routing header with segments
- * left rejected (the stack is no router), and an unknown next header answered
- * with a parameter problem.
+ * left rejected (the stack is no router), and and a parameter problem sent for an
+ * unknown next header.
  */
 export class IPv6 {
   private readonly pkt = new RxPacket();
@@ -166,8 +166,8 @@ export class IPv6 {
         this.bad("ipv6-option-truncated");
         return false;
       }
-      // Known options: PadN (1) and Router Alert (5). Any other is unknown,
-      // and its two high bits say what to do.
+      // Known options: PadN (1) and Router Alert (5). For any other, its two
+      // high bits select the action (RFC 8200 section 4.2).
       if (type !== 1 && type !== 5) {
         const action = type >>> 6;
         if (action === 1) {

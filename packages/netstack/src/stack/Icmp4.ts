@@ -31,7 +31,7 @@ import type { Stack } from "./Stack";
 const QUOTE_MAX = 576 - IPV4_MIN_HLEN - ICMP_HLEN;
 
 /**
- * ICMPv4 (RFC 792): answers echo requests, sends destination unreachable and
+ * ICMPv4 (RFC 792): replies to echo requests, sends destination unreachable and
  * time exceeded errors (rate limited like Linux's icmp_ratelimit, 1000 per
  * second), and reports received errors to the transport they quote. Echo
  * requests to broadcast addresses are ignored, as with Linux's default

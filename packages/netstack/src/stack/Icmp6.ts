@@ -173,17 +173,9 @@ export class Icmp6 {
     out[HEADROOM + NDISC_OPTIONS + 1] = 1;
     out.set(p.nic.mac, HEADROOM + NDISC_OPTIONS + 2);
     c.icmp6.OutNeighborAdvertisements++;
-    if (sll === null && !srcUnspecified) {
-      // Without a source link-layer option we can only answer if we already
-      // know the sender; otherwise the reply waits for resolution.
-      this.sendMessageVia(route, out, NDP_LEN);
-      return;
-    }
-    this.sendMessageVia(route, out, NDP_LEN);
-  }
-
-  private sendMessageVia(route: Route, out: Uint8Array, len: number): void {
-    this.sendMessage(route, out, len, 255);
+    // Without a source link-layer option the advertisement waits in the
+    // neighbour table until the sender is resolved (RFC 4861 section 7.2.4).
+    this.sendMessage(route, out, NDP_LEN, 255);
   }
 
   private receiveAdvertisement(p: RxPacket): void {

@@ -23,7 +23,7 @@ export interface NicAddress {
 
 /**
  * A network interface: one link endpoint, its addresses and its neighbour
- * tables. It parses Ethernet, answers ARP and hands IP packets to the stack.
+ * tables. It parses Ethernet, replies to ARP requests and hands IP packets to the stack.
  */
 export class Nic implements NetworkDispatcher {
   /** Addresses, in the order they were added. */

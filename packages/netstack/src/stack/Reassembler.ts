@@ -17,7 +17,7 @@ interface Datagram {
   context: unknown;
 }
 
-/** Why a fragment was not accepted. */
+/** Reason a fragment was not accepted. */
 export type ReassemblyDrop = "overlap" | "too-big" | "memory" | "count" | "bad-length";
 
 /**

@@ -32,22 +32,22 @@ export class RxPacket {
   /** Whether the destination is a broadcast or multicast address. */
   multicast = false;
 
-  /** The source address as text. */
+  /** Returns the source address as text. */
   srcString(): string {
     return formatAddress(this.buf, this.srcOff, this.addrLen);
   }
 
-  /** The destination address as text. */
+  /** Returns the destination address as text. */
   dstString(): string {
     return formatAddress(this.buf, this.dstOff, this.addrLen);
   }
 
-  /** A copy of the source address bytes. */
+  /** Returns a copy of the source address bytes. */
   srcBytes(): Uint8Array {
     return this.buf.slice(this.srcOff, this.srcOff + this.addrLen);
   }
 
-  /** A copy of the destination address bytes. */
+  /** Returns a copy of the destination address bytes. */
   dstBytes(): Uint8Array {
     return this.buf.slice(this.dstOff, this.dstOff + this.addrLen);
   }

@@ -1,6 +1,6 @@
 /**
  * A ring buffer of bytes used for the send and receive queues of a TCP
- * connection. It holds at most `limit` bytes; its memory starts small and
+ * connection. It stores at most `limit` bytes; its memory starts small and
  * doubles as data arrives, so an idle connection costs little. It keeps its
  * size once grown. Copies are done with at most two `set` calls.
  */

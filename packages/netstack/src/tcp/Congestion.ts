@@ -1,5 +1,5 @@
 /**
- * Congestion control: the sender asks its algorithm how cwnd changes on each
+ * Congestion control: the algorithm sets cwnd and ssthresh on each
  * ACK, on a loss detected by duplicate ACKs or SACK, and on a retransmission
  * timeout. Windows are in bytes.
  */

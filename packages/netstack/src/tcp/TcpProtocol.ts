@@ -116,7 +116,7 @@ export class TcpProtocol implements TransportProtocol {
     if (this.listeners.get(key) === s) this.listeners.delete(key);
   }
 
-  /** Records that `s` holds `port`. */
+  /** Records that `s` uses `port`. */
   bindPort(port: number, s: TcpSocket): void {
     let set = this.bound.get(port);
     if (set === undefined) {
@@ -203,8 +203,8 @@ export class TcpProtocol implements TransportProtocol {
     const remote = formatAddress(buf, p.srcOff, p.addrLen);
     const conn = this.connections.get(TcpProtocol.key(local, s.dstPort, remote, s.srcPort));
     if (conn !== undefined) {
-      // A SYN may reopen a connection in TIME_WAIT (RFC 6191); then the
-      // listener sees it after the old connection is gone.
+      // A SYN may reopen a connection in TIME_WAIT (RFC 6191). The old
+      // connection is then gone and the SYN goes on to the listener.
       if (!conn.receiveSegment(s)) return;
     }
     const listener = this.listeners.get(`${p.v6}|${local}|${s.dstPort}`) ?? this.listeners.get(`${p.v6}|*|${s.dstPort}`);
@@ -227,7 +227,7 @@ export class TcpProtocol implements TransportProtocol {
     this.connections.get(TcpProtocol.key(local, lport, remote, rport))?.receiveIcmpError(info.errno, info.hard, info.mtu, seq);
   }
 
-  /** Sends a RST in answer to `s`, as RFC 9293 section 3.10.7.1 describes, unless `s` is itself a RST. */
+  /** Sends a RST in reply to `s`, as RFC 9293 section 3.10.7.1 describes, unless `s` is itself a RST. */
   sendResetFor(s: Segment): void {
     if (s.flags & TH_RST) return;
     const p = s.pkt;

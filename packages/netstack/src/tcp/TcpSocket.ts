@@ -273,7 +273,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
     return this.rcvBuf.length;
   }
 
-  /** A snapshot of the connection's variables. */
+  /** Returns a snapshot of the connection's variables. */
   info(): TcpInfo {
     return {
       state: this.stateName,
@@ -747,8 +747,8 @@ export class TcpSocket extends SocketEmitter implements Socket {
     this.finish();
   }
 
-  // Moves to CLOSED: cancels timers and leaves the tables. The port is kept
-  // while the user still holds the socket.
+  // Moves to CLOSED: cancels timers and leaves the tables. The port stays
+  // bound until the user closes the socket.
   private finish(): void {
     if (this.st === TcpState.SYN_RECEIVED && this.parent !== null) this.parent.synQueue--;
     this.setState(TcpState.CLOSED);
@@ -774,7 +774,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
     if (f & TH_RST) return;
     const tuple = TcpProtocol.key(local, seg.dstPort, remote, seg.srcPort);
     if (f & TH_ACK && !(f & TH_SYN)) {
-      // Possibly the last step of a handshake answered with a SYN cookie.
+      // Possibly the last step of a handshake that got a SYN cookie.
       const mss = this.proto.cookies.check(tuple, seqAdd(seg.seq, -1), seqAdd(seg.ack, -1));
       if (mss === 0 || this.acceptQueue.length > this.backlog) {
         if (mss === 0) c.tcpExt.SyncookiesFailed++;
@@ -797,7 +797,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
       return;
     }
     if (this.synQueue >= this.proto.config.maxSynBacklog) {
-      // SYN flood: answer without keeping state.
+      // SYN flood: reply with a cookie and keep no state.
       const peerMss = seg.options.mss || (this.v6 ? DEFAULT_MSS_V6 : DEFAULT_MSS_V4);
       const cookie = this.proto.cookies.make(tuple, seg.seq, peerMss);
       c.tcpExt.SyncookiesSent++;
@@ -1057,7 +1057,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
         return;
       }
       c.drop("tcp-out-of-window");
-      // Answer, but limit answers to segments without data (Linux's tcp_invalid_ratelimit, 500 ms).
+      // Send an ACK, at most one per 500 ms for segments without data (Linux's tcp_invalid_ratelimit).
       const now = performance.now();
       if (seg.dataLen > 0 || now - this.lastInvalidAck >= 500) {
         this.lastInvalidAck = now;
@@ -1127,7 +1127,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
     if (seg.dataLen > 0) {
       if (this.st === TcpState.ESTABLISHED || this.st === TcpState.FIN_WAIT_1 || this.st === TcpState.FIN_WAIT_2) {
         if (this.userClosed) {
-          // Data for a socket nobody can read: abort (RFC 2525 2.17).
+          // Data for a socket already closed by its user: abort (RFC 2525 2.17).
           c.tcpExt.TCPAbortOnData++;
           this.abort(0, true);
           return;

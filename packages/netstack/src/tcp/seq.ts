@@ -25,7 +25,7 @@ export function seqAdd(a: number, n: number): number {
   return (a + n) >>> 0;
 }
 
-/** The distance b - a, as a signed 32-bit number. */
+/** Returns the distance b - a as a signed 32-bit number. */
 export function seqDiff(b: number, a: number): number {
   return (b - a) | 0;
 }

@@ -11,7 +11,7 @@ import type { UdpSocket } from "./UdpSocket";
 
 /**
  * UDP (RFC 768): validates datagrams, finds the sockets they are for, and
- * answers datagrams to closed ports with ICMP port unreachable.
+ * sends ICMP port unreachable for datagrams to closed ports.
  */
 export class UdpProtocol implements TransportProtocol {
   /** Ports in use. */

@@ -308,7 +308,7 @@ export class UdpSocket extends SocketEmitter implements Socket {
     return true;
   }
 
-  /** A ranking among matching sockets: connected and address-bound sockets win. */
+  /** Returns the rank of this socket among matching ones: connected and address-bound sockets win. */
   specificity(): number {
     return (this.remoteAddr !== null ? 2 : 0) + (this.localAddr !== null ? 1 : 0);
   }
