@@ -1,6 +1,6 @@
 import { Duplex } from "node:stream";
 import { Errno, NetError } from "../errno";
-import { AF_INET, AF_INET6, EPOLLERR, EPOLLIN, EPOLLOUT, SHUT_WR, SOCK_STREAM, SOL_TCP, TCP_NODELAY } from "../socket/constants";
+import { AF_INET, AF_INET6, EPOLLERR, EPOLLIN, SHUT_WR, SO_ERROR, SOCK_STREAM, SOL_SOCKET, SOL_TCP, TCP_NODELAY } from "../socket/constants";
 import type { SockAddr } from "../socket/Socket";
 import type { Stack } from "../stack/Stack";
 import type { TcpSocket } from "../tcp/TcpSocket";
@@ -109,11 +109,11 @@ export class TcpStream extends Duplex {
       const r = this.socket.shutdown(SHUT_WR);
       cb(r < 0 && r !== -Errno.ENOTCONN ? new NetError(-r) : null);
     }
-    if (this.socket.readiness() & EPOLLERR && !(this.socket.readiness() & EPOLLIN)) {
-      const e = this.socket.getsockopt(1, 4);
+    const mask = this.socket.readiness();
+    if ((mask & EPOLLERR) !== 0 && (mask & EPOLLIN) === 0) {
+      const e = this.socket.getsockopt(SOL_SOCKET, SO_ERROR);
       if (e > 0) this.fail(e);
     }
-    void EPOLLOUT;
   }
 }
 
@@ -134,14 +134,14 @@ export function connectTcp(stack: Stack, address: string, port: number, options:
   }
   return new Promise((resolve, reject) => {
     const check = () => {
-      const err = s.getsockopt(1, 4);
+      const err = s.getsockopt(SOL_SOCKET, SO_ERROR);
       if (err > 0) {
         s.off("readiness", check);
         s.close();
         reject(new NetError(err));
         return;
       }
-      if (s.getpeername() !== -Errno.ENOTCONN && typeof s.getpeername() !== "number") {
+      if (typeof s.getpeername() !== "number") {
         s.off("readiness", check);
         resolve(new TcpStream(s));
       }

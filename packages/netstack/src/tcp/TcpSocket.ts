@@ -455,7 +455,6 @@ export class TcpSocket extends SocketEmitter implements Socket {
       if (this.error !== 0) return -this.takeError();
       if (this.finReceived || this.shutRead || this.reset) return 0;
       if (this.st === TcpState.CLOSED) return this.connectReported ? 0 : -Errno.ENOTCONN;
-      if (this.st === TcpState.SYN_SENT || this.st === TcpState.SYN_RECEIVED) return -Errno.EAGAIN;
       return -Errno.EAGAIN;
     }
     const n = Math.min(avail, buf.length);
@@ -1077,7 +1076,9 @@ export class TcpSocket extends SocketEmitter implements Socket {
         return;
       }
       if (this.st === TcpState.ESTABLISHED || this.st === TcpState.CLOSE_WAIT) c.tcp.EstabResets++;
-      const errno = this.st === TcpState.SYN_RECEIVED ? Errno.ECONNREFUSED : this.st === TcpState.CLOSE_WAIT ? Errno.EPIPE : Errno.ECONNRESET;
+      let errno: number = Errno.ECONNRESET;
+      if (this.st === TcpState.SYN_RECEIVED) errno = Errno.ECONNREFUSED;
+      else if (this.st === TcpState.CLOSE_WAIT) errno = Errno.EPIPE;
       this.error = errno;
       this.reset = true;
       this.finish();
@@ -1643,7 +1644,8 @@ export class TcpSocket extends SocketEmitter implements Socket {
       o.tsVal = this.tsNow();
       o.tsEcr = this.tsRecent;
     }
-    o.sack = this.sackOk && this.ooo.length > 0 ? this.sackBlocks(this.tsOk ? 3 : 4) : [];
+    o.sack = [];
+    if (this.sackOk && this.ooo.length > 0) o.sack = this.sackBlocks(this.tsOk ? 3 : 4);
     return o;
   }
 
@@ -1744,7 +1746,9 @@ export class TcpSocket extends SocketEmitter implements Socket {
     const gso = len > this.mss;
     if (gso || (caps & CAP_TX_CHECKSUM_OFFLOAD) !== 0) {
       put16(buf, off + TCP_CHECKSUM, pseudo);
-      offload = { csumStart: 0, csumOffset: TCP_CHECKSUM, gsoType: gso ? (this.v6 ? GSO_TCPV6 : GSO_TCPV4) : GSO_NONE, gsoSize: this.mss, hdrLen: hlen };
+      let gsoType = GSO_NONE;
+      if (gso) gsoType = this.v6 ? GSO_TCPV6 : GSO_TCPV4;
+      offload = { csumStart: 0, csumOffset: TCP_CHECKSUM, gsoType, gsoSize: this.mss, hdrLen: hlen };
     } else {
       put16(buf, off + TCP_CHECKSUM, ~checksum(buf, off, total, pseudo) & 0xffff);
     }
