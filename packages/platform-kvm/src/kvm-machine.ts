@@ -38,7 +38,17 @@ const CR0_PG_AM_WP_NE_ET_MP_PE = 0x8005_0033;
 const CR4_PAE_OSFXSR_OSXMMEXCPT_FSGSBASE = (1 << 5) | (1 << 9) | (1 << 10) | (1 << 16);
 const EFER_NXE_LMA_LME_SCE = 0xd01;
 
-const ERRNO_NAMES: Record<number, string> = { 1: "EPERM", 2: "ENOENT", 6: "ENXIO", 13: "EACCES", 19: "ENODEV", 16: "EBUSY", 12: "ENOMEM", 22: "EINVAL" };
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  6: "ENXIO",
+  12: "ENOMEM",
+  13: "EACCES",
+  16: "EBUSY",
+  19: "ENODEV",
+  22: "EINVAL",
+  25: "ENOTTY",
+};
 
 function errnoText(errno: number): string {
   return `${ERRNO_NAMES[errno] ?? "errno"} (${errno})`;
@@ -103,6 +113,7 @@ export class KvmMachine {
     const cleanups: (() => void)[] = [() => host.close(kvmFd)];
     try {
       const version = host.ioctlWithValue(kvmFd, KvmIoctl.GET_API_VERSION, 0);
+      if (version < 0) fail(`${devicePath} is not a KVM device: KVM_GET_API_VERSION failed`);
       if (version !== KVM_API_VERSION) throw new PlatformUnavailableError("kvm", `${devicePath} speaks API version ${version}, not ${KVM_API_VERSION}`);
       const sync = host.ioctlWithValue(kvmFd, KvmIoctl.CHECK_EXTENSION, KvmCap.SYNC_REGS);
       const wanted = KvmSync.REGS | KvmSync.SREGS | KvmSync.EVENTS;

@@ -63,7 +63,7 @@ describe("KvmPlatform start-up", () => {
   it("says why when the device is not KVM", () => {
     const memoryFile = MemoryFile.create("kvm-test");
     cleanups.push(() => memoryFile.close());
-    expect(() => new KvmPlatform({ memoryFile, devicePath: "/dev/null" })).toThrow(/platform kvm is not available: \/dev\/null speaks API version -1/);
+    expect(() => new KvmPlatform({ memoryFile, devicePath: "/dev/null" })).toThrow("platform kvm is not available: /dev/null is not a KVM device: KVM_GET_API_VERSION failed: ENOTTY (25)");
   });
 });
 
