@@ -1,14 +1,16 @@
 import type { MemoryFile } from "@sandbox/mm";
 import { type Platform, PlatformUnavailableError } from "@sandbox/platform";
+import { KvmPlatform } from "@sandbox/platform-kvm";
 import { PtracePlatform } from "@sandbox/platform-ptrace";
 import { SystrapPlatform } from "@sandbox/platform-systrap";
 
 /**
  * Platform names in the order `--platform=auto` tries them: systrap first,
  * because a system call costs a few microseconds there against tens under
- * ptrace, and ptrace last, because it works wherever ptrace is allowed.
+ * ptrace, kvm next (hardware-enforced address spaces where /dev/kvm works),
+ * and ptrace last, because it works wherever ptrace is allowed.
  */
-export const AUTO_ORDER = ["systrap", "ptrace"] as const;
+export const AUTO_ORDER = ["systrap", "kvm", "ptrace"] as const;
 
 /** A started platform and why it was chosen. */
 export interface PlatformChoice {
@@ -34,7 +36,7 @@ function startPlatform(name: string, memoryFile: MemoryFile): Platform {
     case "systrap":
       return probed(new SystrapPlatform({ memoryFile }));
     case "kvm":
-      throw new PlatformUnavailableError(name, "this build of runsc does not include it yet");
+      return probed(new KvmPlatform({ memoryFile }));
     default:
       throw new PlatformUnavailableError(name, "unknown platform");
   }
