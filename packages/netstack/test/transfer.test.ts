@@ -99,6 +99,22 @@ describe("bulk TCP transfers", () => {
     }
   }, 180_000);
 
+  it("recovers with NewReno without SACK or timestamps", async () => {
+    const keep = setInterval(() => undefined, 1000);
+    try {
+      pair = stackPair({ mtu: 1500, loss: 0.01, reorder: 0.005, duplicate: 0.005, seed: 9 }, { tcp: { sack: false, timestamps: false, windowScaling: false, congestion: "reno" } });
+      const data = patternBytes(8 << 20, 13);
+      const expected = createHash("sha256").update(data).digest("hex");
+      const r = await transfer(pair.a, pair.b, "10.0.0.2", data);
+      expect(r.forward).toBe(expected);
+      expect(r.backward).toBe(expected);
+      expect(pair.a.counters.tcpExt.TCPRenoRecovery).toBeGreaterThan(0);
+      expect(pair.a.counters.tcpExt.TCPSackRecovery).toBe(0);
+    } finally {
+      clearInterval(keep);
+    }
+  }, 120_000);
+
   it("moves 64 MiB with a 64 KiB MTU and no loss", async () => {
     pair = stackPair({ mtu: 65536 });
     const data = patternBytes(64 << 20, 3);

@@ -39,6 +39,12 @@ export interface TcpProtocolOptions {
   minRto?: number;
   /** Delayed ACK timeout in ms (Linux's TCP_DELACK_MIN, 40). */
   delayedAckMs?: number;
+  /** Offer and accept SACK (tcp_sack, default true). */
+  sack?: boolean;
+  /** Offer and accept timestamps (tcp_timestamps, default true). */
+  timestamps?: boolean;
+  /** Offer and accept window scaling (tcp_window_scaling, default true). */
+  windowScaling?: boolean;
 }
 
 /**
@@ -74,6 +80,9 @@ export class TcpProtocol implements TransportProtocol {
       retries: options.retries ?? 15,
       minRto: options.minRto ?? 200,
       delayedAckMs: options.delayedAckMs ?? 40,
+      sack: options.sack ?? true,
+      timestamps: options.timestamps ?? true,
+      windowScaling: options.windowScaling ?? true,
     };
   }
 

@@ -868,11 +868,12 @@ export class TcpSocket extends SocketEmitter implements Socket {
       this.iss = this.proto.cookies.isn(key);
       this.sndUna = this.iss;
       this.sndNxt = seqAdd(this.iss, 1);
-      this.wscaleOk = o.wscale >= 0;
+      const cfg = this.proto.config;
+      this.wscaleOk = cfg.windowScaling && o.wscale >= 0;
       this.sndWscale = this.wscaleOk ? o.wscale : 0;
       this.rcvWscale = this.wscaleOk ? this.windowScaleFor(this.rcvbufLimit) : 0;
-      this.sackOk = o.sackPermitted;
-      this.tsOk = o.hasTimestamp;
+      this.sackOk = cfg.sack && o.sackPermitted;
+      this.tsOk = cfg.timestamps && o.hasTimestamp;
       if (this.tsOk) {
         this.tsRecent = o.tsVal;
         this.tsRecentTime = performance.now();
@@ -969,11 +970,12 @@ export class TcpSocket extends SocketEmitter implements Socket {
     this.irs = seg.seq;
     this.rcvNxt = seqAdd(seg.seq, 1);
     this.rcvAdv = seqAdd(this.rcvNxt, Math.min(this.rcvBuf.free, 65535));
-    this.wscaleOk = o.wscale >= 0;
+    const cfg = this.proto.config;
+    this.wscaleOk = cfg.windowScaling && o.wscale >= 0;
     this.sndWscale = this.wscaleOk ? o.wscale : 0;
     if (!this.wscaleOk) this.rcvWscale = 0;
-    this.sackOk = o.sackPermitted;
-    this.tsOk = o.hasTimestamp;
+    this.sackOk = cfg.sack && o.sackPermitted;
+    this.tsOk = cfg.timestamps && o.hasTimestamp;
     if (this.tsOk) {
       this.tsRecent = o.tsVal;
       this.tsRecentTime = performance.now();
@@ -1386,11 +1388,12 @@ export class TcpSocket extends SocketEmitter implements Socket {
       return;
     }
 
-    // Out of order: keep a copy and ACK at once with SACK blocks.
+    // Out of order: keep a copy and send a duplicate ACK (with SACK blocks)
+    // at once, one per segment, so the sender can count them (RFC 5681 4.2).
     c.tcpExt.TCPOFOQueue++;
     this.insertOutOfOrder(seq, seg.buf.slice(off, off + len));
     this.lastOooSeq = seq;
-    this.ackPending = true;
+    this.sendAck();
   }
 
   private insertOutOfOrder(seq: number, data: Uint8Array): void {
@@ -1617,9 +1620,10 @@ export class TcpSocket extends SocketEmitter implements Socket {
     o.mss = ours;
     o.sack = [];
     if (this.st === TcpState.SYN_SENT) {
-      o.wscale = this.rcvWscale;
-      o.sackPermitted = true;
-      o.timestamp = true;
+      const cfg = this.proto.config;
+      o.wscale = cfg.windowScaling ? this.rcvWscale : -1;
+      o.sackPermitted = cfg.sack;
+      o.timestamp = cfg.timestamps;
       o.tsVal = this.tsNow();
       o.tsEcr = 0;
       this.sendSegment(this.iss, 0, TH_SYN, o);

@@ -1,0 +1,12 @@
+import { AF_INET, createMemoryLinkPair, SOCK_STREAM, Stack, type TcpSocket } from "../../../packages/netstack/src/index";
+const [la, lb] = createMemoryLinkPair({ mtu: 1500, loss: 0.01, seed: 9 });
+const opts = { tcp: { sack: false, timestamps: false, windowScaling: false, congestion: "reno" } };
+const a = new Stack(opts); const b = new Stack(opts);
+a.addNic(la, { addresses: ["10.0.0.1/24"] }); b.addNic(lb, { addresses: ["10.0.0.2/24"] });
+const l = b.socket(AF_INET, SOCK_STREAM) as TcpSocket; l.bind({ address: "0.0.0.0", port: 1 }); l.listen(1);
+let got = 0; const rb = new Uint8Array(1 << 20);
+l.on("readiness", () => { const s = l.accept(); if (typeof s === "number") return; const step = () => { for (;;) { const n = s.recvfrom(rb, 0, null); if (n <= 0) break; got += n; } }; s.on("readiness", step); step(); });
+const c = a.socket(AF_INET, SOCK_STREAM) as TcpSocket; const total = 8 << 20; let sent = 0; const wb = new Uint8Array(1 << 20);
+c.on("readiness", () => { while (sent < total) { const n = c.sendto(wb.subarray(0, Math.min(wb.length, total - sent)), 0, null); if (n < 0) break; sent += n; } });
+c.connect({ address: "10.0.0.2", port: 1 });
+const iv = setInterval(() => { const i = c.info(); console.log("got", got, "cwnd", i.cwnd, "ssth", i.ssthresh, "rto", i.rto, "retr", i.retransmits, a.counters.tcpExt.TCPRenoRecovery, a.counters.tcpExt.TCPTimeouts); if (got >= total) { clearInterval(iv); process.exit(0); } }, 500);
