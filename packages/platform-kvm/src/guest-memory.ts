@@ -24,7 +24,7 @@ export class GuestMemory {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  /** Number of pages the memory holds. */
+  /** Number of pages in the memory. */
   get pageCount(): number {
     return this.bytes.byteLength / PAGE_SIZE;
   }

@@ -57,7 +57,7 @@ function errnoText(errno: number): string {
 /**
  * The host side of one KVM virtual machine with one vCPU: the descriptors,
  * the memory slots, the kvm_run page with its sync-register area, and the
- * kick timer. It knows nothing of address spaces or traps.
+ * kick timer. Address spaces and traps are the platform's business.
  */
 export class KvmMachine {
   /** kvm_run, including the sync-register area. */
@@ -116,8 +116,8 @@ export class KvmMachine {
       if (version < 0) fail(`${devicePath} is not a KVM device: KVM_GET_API_VERSION failed`);
       if (version !== KVM_API_VERSION) throw new PlatformUnavailableError("kvm", `${devicePath} speaks API version ${version}, not ${KVM_API_VERSION}`);
       const sync = host.ioctlWithValue(kvmFd, KvmIoctl.CHECK_EXTENSION, KvmCap.SYNC_REGS);
-      const wanted = KvmSync.REGS | KvmSync.SREGS | KvmSync.EVENTS;
-      if ((sync & wanted) !== wanted) throw new PlatformUnavailableError("kvm", `${devicePath} lacks KVM_CAP_SYNC_REGS for registers, segments and events`);
+      const required = KvmSync.REGS | KvmSync.SREGS | KvmSync.EVENTS;
+      if ((sync & required) !== required) throw new PlatformUnavailableError("kvm", `${devicePath} lacks KVM_CAP_SYNC_REGS for registers, segments and events`);
 
       const vmFd = host.ioctlWithValue(kvmFd, KvmIoctl.CREATE_VM, 0);
       if (vmFd < 0) fail("KVM_CREATE_VM failed");
@@ -144,8 +144,8 @@ export class KvmMachine {
 
       const abi = readMsr(vcpuFd, MSR_PVM_SIGNATURE) === BigInt(PVM_SIGNATURE) ? "pvm" : "vmx-svm";
       if (abi !== "pvm") {
-        // NOTE: the VMX/SVM guest ABI (IDT, sysretq) has not passed a real run on any machine yet, so it is refused.
-        throw new PlatformUnavailableError("kvm", "this host's KVM is VMX or SVM, whose guest ABI has not passed a real run yet; only PVM is enabled");
+        // NOTE: the VMX/SVM guest ABI (IDT, sysretq) is not written yet, so such hosts are rejected.
+        throw new PlatformUnavailableError("kvm", "this host's KVM is VMX or SVM, and only the PVM guest ABI is implemented; use --platform=systrap or ptrace");
       }
 
       const timer = startKick(vcpuFd);
@@ -285,7 +285,7 @@ function setRegion(vmFd: number, slot: number, gpa: number, size: number, addres
   return host.ioctlWithBuffer(vmFd, KvmIoctl.SET_USER_MEMORY_REGION, new Uint8Array(region.buffer));
 }
 
-/** KVM_GET_MSRS of one MSR; undefined if KVM refuses it. */
+/** Reads one MSR with KVM_GET_MSRS; undefined if KVM rejects the index. */
 function readMsr(vcpuFd: number, index: number): bigint | undefined {
   const msrs = new DataView(new ArrayBuffer(24));
   msrs.setUint32(0, 1, true);

@@ -46,13 +46,13 @@ function expectSignal(trap: Trap, signo: number, code: number): void {
 }
 
 describe("KvmPlatform start-up", () => {
-  it("passes its probe on this host", () => {
+  it("passes its start-up probe", () => {
     const { platform } = setUp([]);
     expect(() => platform.probe()).not.toThrow();
     expect(platform.guestAbi).toBe("pvm");
   });
 
-  it("says why when the KVM device is missing", () => {
+  it("reports a missing KVM device", () => {
     const memoryFile = MemoryFile.create("kvm-test");
     cleanups.push(() => memoryFile.close());
     const attempt = () => new KvmPlatform({ memoryFile, devicePath: "/nonexistent/kvm" });
@@ -60,7 +60,7 @@ describe("KvmPlatform start-up", () => {
     expect(attempt).toThrow("platform kvm is not available: cannot open /nonexistent/kvm: ENOENT (2)");
   });
 
-  it("says why when the device is not KVM", () => {
+  it("reports a device that is not KVM", () => {
     const memoryFile = MemoryFile.create("kvm-test");
     cleanups.push(() => memoryFile.close());
     expect(() => new KvmPlatform({ memoryFile, devicePath: "/dev/null" })).toThrow("platform kvm is not available: /dev/null is not a KVM device: KVM_GET_API_VERSION failed: ENOTTY (25)");
@@ -68,7 +68,7 @@ describe("KvmPlatform start-up", () => {
 });
 
 describe("KvmPlatform faults reach the application as Linux signals", () => {
-  it("reports a null-pointer read as SEGV_MAPERR at address 0", async () => {
+  it("reports a null read as SEGV_MAPERR", async () => {
     // mov rax, [0]
     const { as, context } = setUp([0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0]);
     const trap = await context.switchTo(as);
@@ -76,21 +76,21 @@ describe("KvmPlatform faults reach the application as Linux signals", () => {
     expect(context.regs.rip).toBe(CODE);
   });
 
-  it("reports a write to read-only memory as SEGV_ACCERR", async () => {
+  it("reports a read-only write as SEGV_ACCERR", async () => {
     // mov byte [DATA], 1
     const { as, context } = setUp([0xc6, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00, 0x01]);
     as.mapFile(DATA, PAGE, PAGE, Prot.Read);
     expect(await context.switchTo(as)).toEqual({ kind: "fault", signo: SIGSEGV, code: SEGV_ACCERR, addr: DATA, access: Prot.Write });
   });
 
-  it("reports an access to PROT_NONE memory as SEGV_ACCERR", async () => {
+  it("reports PROT_NONE access as SEGV_ACCERR", async () => {
     const { as, context } = setUp([0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00]);
     as.mapFile(DATA, PAGE, PAGE, Prot.None);
     const trap = await context.switchTo(as);
     expect(trap.kind === "fault" && trap.code).toBe(SEGV_ACCERR);
   });
 
-  it("reports ud2 as SIGILL and int3 as SIGTRAP", async () => {
+  it("reports ud2 and int3", async () => {
     const { as, context } = setUp([0x0f, 0x0b, 0xcc]);
     expectSignal(await context.switchTo(as), SIGILL, 2);
     expect(context.regs.rip).toBe(CODE);
@@ -107,7 +107,7 @@ describe("KvmPlatform faults reach the application as Linux signals", () => {
     ["mov cr0, rax", [0x0f, 0x22, 0xc0]],
     ["cli", [0xfa]],
     ["wrmsr", [0x0f, 0x30]],
-  ])("reports %s as SIGSEGV with SI_KERNEL at the instruction, and runs on", async (_name, instruction) => {
+  ])("reports %s as SIGSEGV", async (_name, instruction) => {
     const { as, context } = setUp([...instruction, ...GETPPID, ...SYSCALL]);
     expectSignal(await context.switchTo(as), SIGSEGV, SI_KERNEL);
     expect(context.regs.rip).toBe(CODE);
@@ -118,7 +118,7 @@ describe("KvmPlatform faults reach the application as Linux signals", () => {
 });
 
 describe("KvmPlatform scheduling and state", () => {
-  it("lets a timer fire while a guest loops without system calls", async () => {
+  it("fires timers during a guest loop", async () => {
     const { as, context } = setUp([0xeb, 0xfe]);
     let fired = false;
     const timer = setTimeout(() => {
@@ -132,7 +132,7 @@ describe("KvmPlatform scheduling and state", () => {
     expect(context.regs.rip).toBe(CODE);
   });
 
-  it("keeps each context's SSE registers", async () => {
+  it("keeps SSE registers per context", async () => {
     // movq xmm0, rdi; mov eax, 39; syscall; movq rdi, xmm0; mov eax, 39; syscall
     const movqXmm0Rdi = [0x66, 0x48, 0x0f, 0x6e, 0xc7];
     const movqRdiXmm0 = [0x66, 0x48, 0x0f, 0x7e, 0xc7];
@@ -168,7 +168,7 @@ describe("KvmPlatform scheduling and state", () => {
     expect(context.regs.syscallArg(0)).toBe(2n);
   });
 
-  it("sees a page remapped to another offset", async () => {
+  it("sees a page remapped elsewhere", async () => {
     const { as, context, memoryFile } = setUp([0x48, 0x8b, 0x3c, 0x25, 0x00, 0x00, 0x60, 0x00, ...GETPPID, ...SYSCALL]);
     memoryFile.grow(3 * PAGE);
     memoryFile.write(PAGE, new Uint8Array([1]));

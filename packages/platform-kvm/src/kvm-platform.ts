@@ -182,7 +182,12 @@ export class KvmPlatform implements Platform {
    */
   probe(): void {
     const page = this.memory.allocate();
-    const code = [0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0x48, 0x89, 0xc7, 0x0f, 0x0b];
+    const code = [
+      ...[0xb8, 39, 0, 0, 0], // mov eax, 39: getppid
+      ...[0x0f, 0x05], // syscall: must come back as a syscall trap with rip = PROBE_ADDR + 7
+      ...[0x48, 0x89, 0xc7], // mov rdi, rax: copies the result the probe wrote
+      ...[0x0f, 0x0b], // ud2: must come back as SIGILL
+    ];
     this.memory.bytes.set(code, page * PAGE_SIZE);
     const as = this.newAddressSpace() as KvmAddressSpace;
     const context = this.newContext() as KvmContext;
@@ -312,7 +317,7 @@ export class KvmPlatform implements Platform {
         regs.set(UserRegsOffset.origRax, regs.get(UserRegsOffset.rax));
         return { kind: "syscall" };
       }
-      // The application itself executed in or out: Linux refuses port access without ioperm with SIGSEGV.
+      // The application itself executed in or out. Without ioperm, Linux sends SIGSEGV for port access.
       regs.rip = regs.rip - this.ioInstructionLength(as, regs.rip);
       regs.set(UserRegsOffset.origRax, -1n);
       return { kind: "signal", signo: SIGSEGV, code: SI_KERNEL, addr: 0 };

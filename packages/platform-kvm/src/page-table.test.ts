@@ -17,13 +17,13 @@ function entry(memory: GuestMemory, page: number, index: number): bigint {
 }
 
 describe("PageTable", () => {
-  it("links the shared top entry into a new root", () => {
+  it("links the shared top entry", () => {
     const { memory, table, shared } = setUp();
     expect(entry(memory, table.root, 255)).toBe(BigInt(memory.gpaOf(shared)) | 7n);
     expect(table.cr3).toBe(memory.gpaOf(table.root));
   });
 
-  it("writes leaves with the user, writable and NX bits", () => {
+  it("writes user, writable and NX bits", () => {
     const { table } = setUp();
     table.map(0x40_0000, 2 * PAGE_SIZE, 0x1000, Prot.Read | Prot.Exec);
     table.map(0x60_0000, PAGE_SIZE, 0x5_0000_0000, Prot.Read | Prot.Write);
@@ -33,14 +33,14 @@ describe("PageTable", () => {
     expect(table.translate(0x40_2000)).toBeUndefined();
   });
 
-  it("maps addresses near the top of the user range", () => {
+  it("maps near the user range top", () => {
     const { table } = setUp();
     const va = 0x7f7f_ffff_f000;
     table.map(va, PAGE_SIZE, 0x3000, Prot.Read);
     expect(table.translate(va)).toEqual({ gpa: 0x3000, prot: Prot.Read });
   });
 
-  it("asks for a flush only when a cached translation loses rights or moves", () => {
+  it("requests a flush on downgrades only", () => {
     const { table } = setUp();
     table.map(0x40_0000, PAGE_SIZE, 0x1000, Prot.Read);
     expect(table.needsFlush).toBe(false);
@@ -59,7 +59,7 @@ describe("PageTable", () => {
     expect(table.needsFlush).toBe(false);
   });
 
-  it("keeps the target of a PROT_NONE page so protect can restore it", () => {
+  it("restores PROT_NONE pages on protect", () => {
     const { table } = setUp();
     table.map(0x40_0000, PAGE_SIZE, 0x7000, Prot.None);
     expect(table.translate(0x40_0000)).toBeUndefined();
@@ -75,7 +75,7 @@ describe("PageTable", () => {
     expect(table.translate(0x40_0000)).toBeUndefined();
   });
 
-  it("gives its table pages back on release", () => {
+  it("frees table pages on release", () => {
     const { memory, table } = setUp(8);
     table.map(0x40_0000, PAGE_SIZE, 0x1000, Prot.Read);
     table.release();
@@ -84,7 +84,7 @@ describe("PageTable", () => {
     expect(again.translate(0x40_0000)?.gpa).toBe(0x1000);
   });
 
-  it("says so when the table memory is full", () => {
+  it("reports full table memory", () => {
     const { table } = setUp(3);
     expect(() => table.map(0x40_0000, PAGE_SIZE, 0, Prot.Read)).toThrow(/page-table memory \(3 pages\) is full/);
   });
