@@ -1,8 +1,9 @@
 import { openSync, writeSync } from "node:fs";
 import { errnoMessage, signalName, SyscallError } from "@sandbox/abi";
 import { PlatformUnavailableError } from "@sandbox/platform";
-import { LogLevel } from "@sandbox/sentry";
+import { LogLevel, WorkingDirectoryError } from "@sandbox/sentry";
 import type { FlagValues } from "./flags";
+import { parseVolume, type Volume } from "./filesystem";
 import { Sandbox } from "./sandbox";
 
 /** Exit status when the command was found but could not be executed, as env(1) and shells use it. */
@@ -26,9 +27,18 @@ export async function runDo(values: FlagValues, commandLine: readonly string[]):
   }
   const logSink = (line: string) => writeSync(logFd, `${line}\n`);
 
+  let volumes: Volume[];
+  try {
+    volumes = ((values.get("volume") as string[] | undefined) ?? []).map(parseVolume);
+  } catch (error) {
+    process.stderr.write(`runsc: ${(error as Error).message}\n`);
+    return EXIT_RUNSC_FAILURE;
+  }
+
   let sandbox: Sandbox;
   try {
     sandbox = new Sandbox({
+      volumes,
       platform: (values.get("platform") as string | undefined) ?? "auto",
       hostname: (values.get("hostname") as string | undefined) ?? "sandbox",
       logSink,
@@ -57,6 +67,10 @@ export async function runDo(values: FlagValues, commandLine: readonly string[]):
     process.stderr.write(`runsc: ${commandLine[0]} was killed by ${name}${status.coreDumped ? " (core dumped)" : ""}\n`);
     return 128 + status.signal;
   } catch (error) {
+    if (error instanceof WorkingDirectoryError) {
+      process.stderr.write(`runsc: ${error.message} (/tmp is a tmpfs of the sandbox; use --cwd or --volume)\n`);
+      return EXIT_RUNSC_FAILURE;
+    }
     if (error instanceof SyscallError) {
       process.stderr.write(`runsc: cannot execute ${commandLine[0]}: ${errnoMessage(error.errno)}\n`);
       return error.errno === ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;

@@ -3,7 +3,8 @@ import { isatty } from "node:tty";
 import { MemoryFile, PageAllocator } from "@sandbox/mm";
 import type { Platform } from "@sandbox/platform";
 import { type ExitStatus, Kernel, Logger, LogLevel, type LogSink, ProcFileSystem, type Rlimit, type Task } from "@sandbox/sentry";
-import { FileDescription, HostFdFile, HostFileSystem, newDevFileSystem, VirtualFileSystem } from "@sandbox/vfs";
+import { FileDescription, HostFdFile } from "@sandbox/vfs";
+import { SandboxFileSystem, type Volume } from "./filesystem";
 import { hostCpuCount, hostHardwareCapabilities, hostRlimits } from "./host-info";
 import { choosePlatform } from "./platforms";
 
@@ -23,6 +24,8 @@ export interface SandboxOptions {
   readonly logLevel?: LogLevel;
   /** Receives one strace-formatted line per system call. */
   readonly strace?: (line: string) => void;
+  /** Host directories bind-mounted into the sandbox. */
+  readonly volumes?: readonly Volume[];
   /** Called after every system call of the sandbox. */
   readonly onSyscallExit?: (task: Task, nr: number) => void;
 }
@@ -59,6 +62,8 @@ export class Sandbox {
   /** Why the platform was chosen, for --debug. */
   readonly platformReason: string;
   readonly logger: Logger;
+  /** The mounts of the sandbox and the gofers behind them. */
+  readonly fileSystem: SandboxFileSystem;
   private readonly kernel: Kernel;
   private closed = false;
 
@@ -75,9 +80,14 @@ export class Sandbox {
     }
     this.logger.debug(`platform ${this.platform.name}: ${this.platformReason}`);
 
-    const vfs = new VirtualFileSystem();
-    vfs.mountRoot(new HostFileSystem("/", { dev: vfs.allocateDevice() }), { readOnly: true });
-    vfs.mount(vfs.newContext(), "/dev", newDevFileSystem(vfs.allocateDevice()));
+    try {
+      this.fileSystem = new SandboxFileSystem(options.volumes ?? []);
+    } catch (error) {
+      this.platform.close();
+      this.memoryFile.close();
+      throw error;
+    }
+    const vfs = this.fileSystem.vfs;
 
     const { hwcap, hwcap2 } = hostHardwareCapabilities();
     this.kernel = new Kernel({
@@ -93,7 +103,7 @@ export class Sandbox {
       hwcap2,
       cpuCount: hostCpuCount(),
     });
-    vfs.mount(vfs.newContext(), "/proc", new ProcFileSystem(this.kernel, vfs.allocateDevice()));
+    this.fileSystem.mountProc(new ProcFileSystem(this.kernel, vfs.allocateDevice()));
   }
 
   /**
@@ -135,6 +145,7 @@ export class Sandbox {
     this.closed = true;
     this.kernel.shutdown();
     this.platform.close();
+    this.fileSystem.close();
     this.memoryFile.close();
   }
 }

@@ -1,7 +1,6 @@
 // Helpers for tests that run real programs natively and under `runsc do`.
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 /** The runsc bin script of this checkout; `npm test` builds it before the tests run. */
@@ -63,9 +62,12 @@ export function runShell(script: string, options: RunOptions = {}): RunResult {
   return toResult(spawnSync("/bin/sh", ["-c", script], { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs ?? 60_000 }));
 }
 
-/** A temporary directory removed by `dispose`, also when the test failed. */
+/**
+ * A temporary directory removed by `dispose`, also when the test failed. It
+ * lives under /var/tmp, because /tmp inside a sandbox is a tmpfs of its own.
+ */
 export function makeTempDir(prefix: string): { path: string; dispose: () => void } {
-  const path = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const path = mkdtempSync(join("/var/tmp", `${prefix}-`));
   return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
 }
 

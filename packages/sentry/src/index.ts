@@ -1,4 +1,4 @@
-export { Kernel, type InitProcessSpec, type KernelOptions } from "./kernel/kernel";
+export { Kernel, type InitProcessSpec, type KernelOptions, WorkingDirectoryError } from "./kernel/kernel";
 export { Logger, LogLevel, type LogSink } from "./kernel/log";
 export type { Credentials, Task } from "./kernel/task";
 export type { ExitStatus, Rlimit } from "./kernel/thread-group";

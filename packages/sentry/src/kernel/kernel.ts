@@ -1,4 +1,4 @@
-import { Errno, SyscallError, syscallName, UserRegsOffset } from "@sandbox/abi";
+import { Errno, errnoMessage, SyscallError, syscallName, UserRegsOffset } from "@sandbox/abi";
 import type { MemoryFile, PageAllocator } from "@sandbox/mm";
 import type { Platform } from "@sandbox/platform";
 import { Credentials as VfsCredentials, FdTable, type FileDescription, NR_OPEN, PipeFileSystem, type VirtualFileSystem } from "@sandbox/vfs";
@@ -35,6 +35,17 @@ export interface KernelOptions {
   readonly memoryLimit?: number;
   /** Called after every system call, with the task and the syscall number; for tracing and tests. */
   readonly onSyscallExit?: (task: Task, nr: number) => void;
+}
+
+/** The working directory of a new process does not exist in the sandbox or is not a directory. */
+export class WorkingDirectoryError extends Error {
+  constructor(
+    readonly path: string,
+    readonly errno: number,
+  ) {
+    super(`working directory ${path} is not usable in the sandbox: ${errnoMessage(errno)}`);
+    this.name = "WorkingDirectoryError";
+  }
 }
 
 /** The first process of a sandbox. */
@@ -103,7 +114,12 @@ export class Kernel {
     const vfs = this.options.vfs;
     const creds = spec.credentials;
     const fs = vfs.newContext(new VfsCredentials(creds.euid, creds.egid, creds.groups));
-    fs.cwd = vfs.resolveDirectory(fs, undefined, spec.cwd);
+    try {
+      fs.cwd = vfs.resolveDirectory(fs, undefined, spec.cwd);
+    } catch (error) {
+      if (error instanceof SyscallError) throw new WorkingDirectoryError(spec.cwd, error.errno);
+      throw error;
+    }
     const fdTable = new FdTable(Math.min(spec.rlimits.get(RLIMIT_NOFILE)?.soft ?? 1024, NR_OPEN));
     spec.stdio.forEach((file, fd) => {
       file.incRef();

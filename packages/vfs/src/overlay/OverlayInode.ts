@@ -74,7 +74,16 @@ export class OverlayInode implements Inode {
   }
 
   stat(): Stat {
-    return { ...this.real.stat(), dev: this.fs.dev, ino: this.ino };
+    const real = this.real.stat();
+    // A merged directory reports the lower directory's size, link count and
+    // blocks, so listings of untouched host directories match the host's.
+    // NOTE: Linux overlayfs reports the upper directory's values here.
+    const lower = this.lower;
+    if (this.upper !== undefined && lower !== undefined && isDirectory(this.real) && isDirectory(lower)) {
+      const base = lower.stat();
+      return { ...real, size: base.size, nlink: base.nlink, blocks: base.blocks, dev: this.fs.dev, ino: this.ino };
+    }
+    return { ...real, dev: this.fs.dev, ino: this.ino };
   }
 
   lookup(name: string): Inode | undefined {

@@ -1,0 +1,123 @@
+import { createRequire } from "node:module";
+import { type GoferProcess, GoferFileSystem, spawnGofer } from "@sandbox/gofer";
+import type { ProcFileSystem } from "@sandbox/sentry";
+import {
+  DeviceRegistry,
+  type FileSystem,
+  type FsContext,
+  newDevFileSystem,
+  OverlayFileSystem,
+  TmpFileSystem,
+  VirtualFileSystem,
+} from "@sandbox/vfs";
+
+/**
+ * Returns the path of the gofer program of the installed @sandbox/gofer,
+ * which also works when this module runs from its TypeScript sources.
+ */
+function goferProgram(): string | undefined {
+  try {
+    const resolver = typeof require === "function" ? require : createRequire(import.meta.url);
+    return resolver.resolve("@sandbox/gofer/gofer");
+  } catch {
+    return undefined;
+  }
+}
+
+/** A host directory bind-mounted into the sandbox (`--volume HOST:SANDBOX[:ro]`). */
+export interface Volume {
+  readonly hostPath: string;
+  readonly sandboxPath: string;
+  readonly readOnly: boolean;
+}
+
+/** Parses `HOST:SANDBOX[:ro|:rw]`; throws an Error with the reason when it is invalid. */
+export function parseVolume(text: string): Volume {
+  const parts = text.split(":");
+  if (parts.length < 2 || parts.length > 3 || parts[0] === "" || parts[1] === "") {
+    throw new Error(`invalid volume "${text}": expected HOST:SANDBOX or HOST:SANDBOX:ro`);
+  }
+  const mode = parts[2] ?? "rw";
+  if (mode !== "ro" && mode !== "rw") throw new Error(`invalid volume mode "${mode}" in "${text}": use ro or rw`);
+  if (!parts[0].startsWith("/") || !parts[1].startsWith("/")) throw new Error(`invalid volume "${text}": both paths must be absolute`);
+  return { hostPath: parts[0], sandboxPath: parts[1], readOnly: mode === "ro" };
+}
+
+/** Makes every missing directory of `path`, as mkdir -p does. */
+function makeDirectories(vfs: VirtualFileSystem, ctx: FsContext, path: string): void {
+  let prefix = "";
+  for (const name of path.split("/").filter((part) => part.length > 0)) {
+    prefix += `/${name}`;
+    try {
+      vfs.mkdirAt(ctx, undefined, prefix, 0o755);
+    } catch (error) {
+      if ((error as { errno?: number }).errno !== 17 /* EEXIST */) throw error;
+    }
+  }
+}
+
+/**
+ * The sandbox's file system: the host root served read-only by a gofer,
+ * under a tmpfs overlay that takes every write; /dev, /dev/shm, /proc and
+ * /tmp of the Sentry's own; and the volumes, each through a gofer of its own.
+ * The Sentry opens no host file for any of it.
+ */
+export class SandboxFileSystem {
+  readonly vfs = new VirtualFileSystem();
+  private readonly gofers: Array<{ process: GoferProcess; fs: GoferFileSystem }> = [];
+  private readonly devices = new DeviceRegistry();
+
+  constructor(volumes: readonly Volume[]) {
+    try {
+      const vfs = this.vfs;
+      const lower = this.startGofer("/", true);
+      const upper = new TmpFileSystem({ dev: vfs.allocateDevice(), devices: this.devices });
+      vfs.mountRoot(new OverlayFileSystem(lower, upper, { dev: vfs.allocateDevice() }));
+      const ctx = vfs.newContext();
+      for (const path of ["/dev", "/proc", "/tmp"]) makeDirectories(vfs, ctx, path);
+      vfs.mount(ctx, "/dev", newDevFileSystem(vfs.allocateDevice(), this.devices));
+      makeDirectories(vfs, ctx, "/dev/shm");
+      vfs.mount(ctx, "/dev/shm", this.tmpfs());
+      vfs.mount(ctx, "/tmp", this.tmpfs());
+      for (const volume of volumes) {
+        makeDirectories(vfs, ctx, volume.sandboxPath);
+        vfs.mount(ctx, volume.sandboxPath, this.startGofer(volume.hostPath, volume.readOnly), { readOnly: volume.readOnly });
+      }
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+
+  /** Mounts the Sentry's procfs at /proc; it needs the kernel, which needs this file system first. */
+  mountProc(proc: ProcFileSystem): void {
+    this.vfs.mount(this.vfs.newContext(), "/proc", proc);
+  }
+
+  /** Pids of the gofer processes, for tests and logs. */
+  get goferPids(): number[] {
+    return this.gofers.map((gofer) => gofer.process.pid);
+  }
+
+  private tmpfs(): FileSystem {
+    return new TmpFileSystem({ dev: this.vfs.allocateDevice(), mode: 0o1777, devices: this.devices });
+  }
+
+  private startGofer(root: string, readOnly: boolean): GoferFileSystem {
+    const { process, connection } = spawnGofer({ root, readOnly, program: goferProgram() });
+    const fs = new GoferFileSystem(connection, { dev: this.vfs.allocateDevice() });
+    this.gofers.push({ process, fs });
+    return fs;
+  }
+
+  /** Disconnects every gofer, which makes it exit. Idempotent. */
+  close(): void {
+    for (const gofer of this.gofers.splice(0)) {
+      try {
+        gofer.fs.close();
+      } finally {
+        gofer.process.kill();
+      }
+    }
+  }
+}
