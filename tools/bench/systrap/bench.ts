@@ -3,10 +3,10 @@
 //   npx vite-node tools/bench/systrap/bench.ts [--quick]
 //
 // In one run it measures nanoseconds per trapped getppid under systrap (with
-// the default spin and with spinMs 0), under platform-ptrace, under Debian's
+// the default waiting, futex only, and event loop only), under platform-ptrace, under Debian's
 // runsc with --platform=ptrace (if installed) and natively, then the CPU
 // used by a sandbox whose program sleeps for 10 seconds, and the time a stub
-// spins before it sleeps. It prints a Markdown table. Needs gcc and root
+// thread spins before it sleeps. It prints a Markdown table. Needs gcc and root
 // (runsc). Each platform here is driven by the same minimal loop, which
 // returns 1 for every getppid. The numbers thus compare platform costs, not
 // Sentry costs.
@@ -18,7 +18,7 @@ import { UserRegsOffset } from "../../../packages/abi/src/index";
 import { type Platform, Prot } from "../../../packages/platform/src/index";
 import { MemoryFile } from "../../../packages/mm/src/memory-file";
 import { PtracePlatform } from "../../../packages/platform-ptrace/src/index";
-import { DEFAULT_SPIN_MS, SystrapPlatform } from "../../../packages/platform-systrap/src/index";
+import { DEFAULT_SLEEP_MS, DEFAULT_SPIN_MS, DEFAULT_STUB_SPIN, SystrapPlatform } from "../../../packages/platform-systrap/src/index";
 
 const quick = process.argv.includes("--quick");
 const ITERATIONS = quick ? 20_000 : 200_000;
@@ -123,7 +123,8 @@ function nativeGetppid(binary: string): number {
 
 function runscGetppid(binary: string): number | string {
   try {
-    const out = execFileSync("runsc", ["--platform=ptrace", "--network=none", "do", binary, String(ITERATIONS / 10)], {
+    // The full path: under npx, PATH finds this project's runsc first.
+    const out = execFileSync("/usr/bin/runsc", ["--platform=ptrace", "--network=none", "do", binary, String(ITERATIONS / 10)], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
       timeout: 120_000,
@@ -135,18 +136,16 @@ function runscGetppid(binary: string): number | string {
   }
 }
 
-/** Nanoseconds STUB_SPIN_ITERATIONS pause instructions take here (the stub's spin before its futex sleep). */
+/** Nanoseconds DEFAULT_STUB_SPIN rounds of sched_yield take here (a stub thread's spin before its futex sleep, on an idle core). */
 function stubSpinNs(): number {
-  const layout = readFileSync(join(__dirname, "../../../packages/platform-systrap/stub/layout.h"), "utf8");
-  const iterations = Number(/#define STUB_SPIN_ITERATIONS (\d+)/.exec(layout)![1]);
-  const source = join(work, "pause.c");
+  const source = join(work, "yield.c");
   writeFileSync(
     source,
-    `#include <stdio.h>\n#include <time.h>\nint main(void){struct timespec a,b;clock_gettime(CLOCK_MONOTONIC,&a);` +
-      `for(int r=0;r<1000;r++)for(int i=0;i<${iterations};i++)__asm__ volatile("pause");` +
-      `clock_gettime(CLOCK_MONOTONIC,&b);printf("%f\\n",((b.tv_sec-a.tv_sec)*1e9+(b.tv_nsec-a.tv_nsec))/1000);}`,
+    `#include <sched.h>\n#include <stdio.h>\n#include <time.h>\nint main(void){struct timespec a,b;clock_gettime(CLOCK_MONOTONIC,&a);` +
+      `for(int r=0;r<100;r++)for(int i=0;i<${DEFAULT_STUB_SPIN};i++)sched_yield();` +
+      `clock_gettime(CLOCK_MONOTONIC,&b);printf("%f\\n",((b.tv_sec-a.tv_sec)*1e9+(b.tv_nsec-a.tv_nsec))/100);}`,
   );
-  return Number(execFileSync(compile(source, "pause"), { encoding: "utf8" }));
+  return Number(execFileSync(compile(source, "yield"), { encoding: "utf8" }));
 }
 
 async function main(): Promise<void> {
@@ -155,6 +154,10 @@ async function main(): Promise<void> {
     const binary = compile(join(__dirname, "getppid.c"), "getppid", ["-static"]);
     const systrap = await platformGetppid((memoryFile) => new SystrapPlatform({ memoryFile }), ITERATIONS);
     const systrapNoSpin = await platformGetppid((memoryFile) => new SystrapPlatform({ memoryFile, spinMs: 0 }), ITERATIONS / 10);
+    const systrapLoop = await platformGetppid(
+      (memoryFile) => new SystrapPlatform({ memoryFile, spinMs: 0, sleepMs: 0 }),
+      ITERATIONS / 10,
+    );
     const ptrace = await platformGetppid((memoryFile) => new PtracePlatform({ memoryFile }), ITERATIONS / 10);
     const runsc = runscGetppid(binary);
     const native = nativeGetppid(binary);
@@ -163,13 +166,16 @@ async function main(): Promise<void> {
 
     console.log(`| measurement | ns per getppid |`);
     console.log(`| --- | ---: |`);
-    console.log(`| systrap (Sentry spins ${(1000 * DEFAULT_SPIN_MS).toFixed(0)} us, then sleeps) | ${fmt(systrap)} |`);
-    console.log(`| systrap, spinMs 0 (one round of polls, then sleeps) | ${fmt(systrapNoSpin)} |`);
+    console.log(
+      `| systrap (Sentry spins ${(1000 * DEFAULT_SPIN_MS).toFixed(0)} us, then blocks on the futex up to ${(1000 * DEFAULT_SLEEP_MS).toFixed(0)} us) | ${fmt(systrap)} |`,
+    );
+    console.log(`| systrap, spinMs 0 (futex only) | ${fmt(systrapNoSpin)} |`);
+    console.log(`| systrap, spinMs 0 and sleepMs 0 (wake socket and event loop only) | ${fmt(systrapLoop)} |`);
     console.log(`| platform-ptrace | ${fmt(ptrace)} |`);
     console.log(`| Debian runsc 20221219, --platform=ptrace | ${fmt(runsc)} |`);
     console.log(`| native | ${fmt(native)} |`);
     console.log("");
-    console.log(`Stub spin before its futex sleep: ${spin.toFixed(0)} ns.`);
+    console.log(`Stub spin (${DEFAULT_STUB_SPIN} rounds of sched_yield) before its futex sleep, on an idle core: ${spin.toFixed(0)} ns.`);
     console.log(
       `Idle sandbox (program in a ${IDLE_SECONDS} s sleep): stub ${idle.stub.toFixed(2)} % of a CPU, ` +
         `Sentry process ${idle.sentry.toFixed(2)} % of a CPU.`,
