@@ -1,8 +1,15 @@
-// Probe: the cost of returning to user mode from the host. The user code is
-// `1: syscall; jmp 1b`; its handler at MSR_LSTAR does `out 0x10`. After each
-// exit the host returns the vCPU to user mode at rcx with rflags r11, either
-// with KVM_SET_SREGS + KVM_SET_REGS ("ioctl") or through kvm_run's sync
-// registers ("sync"), and prints the mean round trip in microseconds.
+// Probe: the cost of each way back to user mode, and what an exception in
+// user mode looks like. Usage: pvm-return MODE [ROUNDS] or pvm-return fault HEX [SKIP]
+//   ioctl   user `1: syscall; jmp 1b`, handler at MSR_LSTAR `out 0x10`; the host
+//           returns to rip = rcx with KVM_SET_SREGS + KVM_SET_REGS
+//   sync    the same through kvm_run's sync registers
+//   regs    the same with KVM_SET_REGS only
+//   out     a supervisor-mode `out` loop: the plain exit cost
+//   userout a user-mode `out` loop: an exit with no system call
+//   fault   runs the user code given in hex and prints the exit, the vector,
+//           error code and CR2; with SKIP, resumes at rip + SKIP once
+// LSTAR_HIGH=1 (2 MiB page) or LSTAR_HIGH=4k puts the handler at a high address.
+// Prints the mean round trip in microseconds.
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdint.h>
