@@ -15,8 +15,10 @@ export interface DeviceStats {
   rxFrames: number;
   /** Frames written. */
   txFrames: number;
-  /** Frames not written because the device refused them. */
+  /** Frames not written because the device rejected them. */
   txErrors: number;
+  /** The error that stopped reading (the device went away), or null. */
+  rxError: string | null;
 }
 
 /**
@@ -31,7 +33,7 @@ export class DeviceEndpoint implements LinkEndpoint {
   readonly capabilities: number;
   readonly gsoMaxSize: number;
   /** Counters of this endpoint. */
-  readonly stats: DeviceStats = { rxFrames: 0, txFrames: 0, txErrors: 0 };
+  readonly stats: DeviceStats = { rxFrames: 0, txFrames: 0, txErrors: 0, rxError: null };
   private dispatcher: NetworkDispatcher | null = null;
   private readonly poller: DevicePoller;
   private readonly rxBuf = new Uint8Array(MAX_FRAME + 16);
@@ -66,9 +68,16 @@ export class DeviceEndpoint implements LinkEndpoint {
       try {
         len = readSync(this.fd, buf, 0, buf.length, null);
       } catch (e) {
-        // EAGAIN: drained. Any other error also ends this round.
-        void e;
         more = false;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== "EAGAIN" && code !== "EWOULDBLOCK") {
+          // The device is gone (for example its namespace was deleted): stop
+          // polling, or poll(2) would report the error again at once.
+          this.stats.rxError = `read failed: ${code ?? String(e)}`;
+          this.poller.stop();
+          if (n > 0) this.dispatcher?.endBatch();
+          return;
+        }
         break;
       }
       if (len <= hdr) continue;

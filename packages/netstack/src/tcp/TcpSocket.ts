@@ -48,6 +48,8 @@ import {
 import { type SockAddr, type Socket, SocketEmitter } from "../socket/Socket";
 import { Timer } from "../Timer";
 import { ByteRing } from "./ByteRing";
+import { OutOfOrderQueue } from "./OutOfOrderQueue";
+import { SackScoreboard } from "./SackScoreboard";
 import { type CongestionControl, createCongestionControl } from "./Congestion";
 import { type OutgoingOptions, optionsLength, writeOptions } from "./options";
 import { RttEstimator } from "./RttEstimator";
@@ -104,15 +106,8 @@ export interface TcpInfo {
   sndWscale: number;
 }
 
-interface OooBlock {
-  seq: number;
-  data: Uint8Array;
-}
-
 /** Largest TCP segment payload with timestamps in one IPv4 packet. */
 const MAX_SEGMENT = IPV4_MAX_TOTAL - 20 - 20 - 12;
-/** Out-of-order blocks kept at most per connection. */
-const MAX_OOO_BLOCKS = 1024;
 /** Default MSS when the peer sends none (RFC 9293: 536 for IPv4, 1220 for IPv6). */
 const DEFAULT_MSS_V4 = 536;
 const DEFAULT_MSS_V6 = 1220;
@@ -187,9 +182,8 @@ export class TcpSocket extends SocketEmitter implements Socket {
   private rcvWscale = 0;
   private wscaleOk = false;
   private readonly rcvBuf: ByteRing;
-  private ooo: OooBlock[] = [];
+  private readonly ooo = new OutOfOrderQueue();
   private oooFin = -1;
-  private lastOooSeq = 0;
   private finReceived = false;
   private shutRead = false;
   private bytesSinceAck = 0;
@@ -204,9 +198,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
   private peerMss = 0;
 
   // Loss recovery.
-  private sacked: number[] = [];
-  private sackedBytes = 0;
-  private highSacked = 0;
+  private readonly scoreboard = new SackScoreboard();
   private highRxt = 0;
   private inRecovery = false;
   private recoverSeq = 0;
@@ -759,8 +751,8 @@ export class TcpSocket extends SocketEmitter implements Socket {
     if ((this.userClosed || this.parent !== null) && this.localPort !== 0) {
       this.proto.unbindPort(this.localPort, this);
     }
-    this.ooo = [];
-    this.sacked = [];
+    this.ooo.clear();
+    this.scoreboard.clear();
     this.notify();
   }
 
@@ -1160,7 +1152,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
     const o = seg.options;
     const window = seg.window << this.sndWscale;
     const windowChanged = window !== this.sndWnd;
-    if (this.sackOk && o.sackCount > 0) this.updateScoreboard(o.sack, o.sackCount);
+    if (this.sackOk && o.sackCount > 0) this.scoreboard.update(o.sack, o.sackCount, this.sndUna, this.sndMax);
 
     if (seqGT(ack, this.sndUna)) {
       const acked = seqDiff(ack, this.sndUna);
@@ -1188,7 +1180,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
       if (seqLT(this.sndNxt, ack)) this.sndNxt = ack;
       this.retries = 0;
       this.dupAcks = 0;
-      this.trimScoreboard();
+      this.scoreboard.trim(ack);
 
       if (this.inRecovery) {
         if (seqGEQ(ack, this.recoverSeq)) {
@@ -1227,7 +1219,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
 
     // Loss detection: three duplicate ACKs, or SACK showing data three MSS
     // beyond a hole (RFC 6675's DupThresh).
-    if (!this.inRecovery && this.sndMax !== this.sndUna && (this.dupAcks >= 3 || (this.sackOk && this.sackedBytes >= 3 * this.mss))) {
+    if (!this.inRecovery && this.sndMax !== this.sndUna && (this.dupAcks >= 3 || (this.sackOk && this.scoreboard.sackedBytes >= 3 * this.mss))) {
       if (seqGT(this.sndUna, this.recoverSeq) || this.recoverSeq === 0 || this.sackOk) this.enterRecovery();
     }
     if (this.sndMax !== this.sndUna || this.sndBuf.length > 0 || this.finQueued) this.stack.scheduleOutput(this);
@@ -1273,78 +1265,14 @@ export class TcpSocket extends SocketEmitter implements Socket {
     this.notify();
   }
 
-  private updateScoreboard(blocks: Uint32Array, count: number): void {
-    for (let i = 0; i < count; i++) {
-      const s = blocks[i * 2];
-      const e = blocks[i * 2 + 1];
-      if (!seqLT(s, e) || seqLEQ(e, this.sndUna) || seqGT(e, this.sndMax)) continue;
-      const start = seqLT(s, this.sndUna) ? this.sndUna : s;
-      this.insertSacked(start, e);
-    }
-    this.recountSacked();
-  }
-
-  private insertSacked(s: number, e: number): void {
-    const list = this.sacked;
-    const out: number[] = [];
-    let placed = false;
-    for (let i = 0; i < list.length; i += 2) {
-      const bs = list[i];
-      const be = list[i + 1];
-      if (seqLT(be, s)) {
-        out.push(bs, be);
-      } else if (seqGT(bs, e)) {
-        if (!placed) {
-          out.push(s, e);
-          placed = true;
-        }
-        out.push(bs, be);
-      } else {
-        s = seqLT(bs, s) ? bs : s;
-        e = seqGT(be, e) ? be : e;
-      }
-    }
-    if (!placed) out.push(s, e);
-    this.sacked = out;
-  }
-
-  private trimScoreboard(): void {
-    if (this.sacked.length === 0) return;
-    const out: number[] = [];
-    for (let i = 0; i < this.sacked.length; i += 2) {
-      let s = this.sacked[i];
-      const e = this.sacked[i + 1];
-      if (seqLEQ(e, this.sndUna)) continue;
-      if (seqLT(s, this.sndUna)) s = this.sndUna;
-      out.push(s, e);
-    }
-    this.sacked = out;
-    this.recountSacked();
-  }
-
-  private recountSacked(): void {
-    let n = 0;
-    for (let i = 0; i < this.sacked.length; i += 2) n += seqDiff(this.sacked[i + 1], this.sacked[i]);
-    this.sackedBytes = n;
-    this.highSacked = this.sacked.length > 0 ? this.sacked[this.sacked.length - 1] : this.sndUna;
-  }
-
   // Bytes presumed in the network (RFC 6675's pipe, simplified).
   private pipe(): number {
     const outstanding = seqDiff(this.sndNxt, this.sndUna);
-    if (!this.inRecovery) return Math.max(0, outstanding - this.sackedBytes);
+    if (!this.inRecovery) return Math.max(0, outstanding - this.scoreboard.sackedBytes);
     if (!this.sackOk) return Math.max(0, outstanding - this.dupAcks * this.mss);
     // Unsacked bytes below the highest SACK that were not retransmitted yet are lost.
-    let lost = 0;
-    let at = seqLT(this.highRxt, this.sndUna) ? this.sndUna : this.highRxt;
-    for (let i = 0; i < this.sacked.length; i += 2) {
-      const s = this.sacked[i];
-      const e = this.sacked[i + 1];
-      if (seqLEQ(e, at)) continue;
-      if (seqLT(at, s)) lost += seqDiff(s, at);
-      at = e;
-    }
-    return Math.max(0, outstanding - this.sackedBytes - lost);
+    const from = seqLT(this.highRxt, this.sndUna) ? this.sndUna : this.highRxt;
+    return Math.max(0, outstanding - this.scoreboard.sackedBytes - this.scoreboard.holeBytes(from));
   }
 
   private receiveData(seg: Segment): void {
@@ -1379,7 +1307,11 @@ export class TcpSocket extends SocketEmitter implements Socket {
       this.rcvNxt = seqAdd(this.rcvNxt, n);
       this.bytesSinceAck += n;
       if (this.ooo.length > 0) {
-        this.drainOutOfOrder();
+        this.rcvNxt = this.ooo.drain(this.rcvNxt, (data, at, n) => this.rcvBuf.write(data, at, n));
+        if (this.oooFin >= 0 && this.oooFin === this.rcvNxt) {
+          this.oooFin = -1;
+          this.receiveFin(this.rcvNxt);
+        }
         this.ackPending = true;
       }
       if (this.quickack || this.bytesSinceAck >= 2 * this.mss || (seg.flags & TH_PSH && this.bytesSinceAck >= this.mss)) this.ackPending = true;
@@ -1391,52 +1323,8 @@ export class TcpSocket extends SocketEmitter implements Socket {
     // Out of order: keep a copy and send a duplicate ACK (with SACK blocks)
     // at once, one per segment, so the sender can count them (RFC 5681 4.2).
     c.tcpExt.TCPOFOQueue++;
-    this.insertOutOfOrder(seq, seg.buf.slice(off, off + len));
-    this.lastOooSeq = seq;
+    if (!this.ooo.insert(seq, seg.buf.slice(off, off + len))) c.tcpExt.TCPOFODrop++;
     this.sendAck();
-  }
-
-  private insertOutOfOrder(seq: number, data: Uint8Array): void {
-    const list = this.ooo;
-    let i = 0;
-    while (i < list.length && seqLT(list[i].seq, seq)) i++;
-    // Trim against the block before and drop blocks the new one covers.
-    const prev = list[i - 1];
-    if (prev !== undefined) {
-      const prevEnd = seqAdd(prev.seq, prev.data.length);
-      if (seqGEQ(prevEnd, seqAdd(seq, data.length))) return;
-      if (seqGT(prevEnd, seq)) {
-        data = data.subarray(seqDiff(prevEnd, seq));
-        seq = prevEnd;
-      }
-    }
-    const end = seqAdd(seq, data.length);
-    while (i < list.length && seqLEQ(seqAdd(list[i].seq, list[i].data.length), end)) list.splice(i, 1);
-    const next = list[i];
-    if (next !== undefined && seqLT(next.seq, end)) data = data.subarray(0, seqDiff(next.seq, seq));
-    if (data.length === 0) return;
-    if (list.length >= MAX_OOO_BLOCKS) {
-      this.stack.counters.tcpExt.TCPOFODrop++;
-      return;
-    }
-    list.splice(i, 0, { seq, data });
-  }
-
-  private drainOutOfOrder(): void {
-    while (this.ooo.length > 0) {
-      const b = this.ooo[0];
-      if (seqGT(b.seq, this.rcvNxt)) break;
-      this.ooo.shift();
-      const skip = seqDiff(this.rcvNxt, b.seq);
-      if (skip < b.data.length) {
-        const n = this.rcvBuf.write(b.data, skip, b.data.length - skip);
-        this.rcvNxt = seqAdd(this.rcvNxt, n);
-      }
-    }
-    if (this.oooFin >= 0 && this.oooFin === this.rcvNxt) {
-      this.oooFin = -1;
-      this.receiveFin(this.rcvNxt);
-    }
   }
 
   private receiveFin(finSeq: number): void {
@@ -1583,24 +1471,12 @@ export class TcpSocket extends SocketEmitter implements Socket {
       return;
     }
     for (let guard = 0; guard < 1000 && this.pipe() < this.cc.cwnd; guard++) {
-      // The first unsacked byte at or after highRxt, below the highest SACK.
-      let at = seqLT(this.highRxt, this.sndUna) ? this.sndUna : this.highRxt;
-      let end = this.highSacked;
-      for (let i = 0; i < this.sacked.length; i += 2) {
-        const s = this.sacked[i];
-        const e = this.sacked[i + 1];
-        if (seqLEQ(e, at)) continue;
-        if (seqLEQ(s, at)) {
-          at = e;
-          continue;
-        }
-        end = s;
-        break;
-      }
-      if (seqGEQ(at, this.highSacked) || seqGEQ(at, end)) return;
-      const len = Math.min(mss, seqDiff(end, at));
-      this.resend(at, len, bufEnd);
-      this.highRxt = seqAdd(at, len);
+      const from = seqLT(this.highRxt, this.sndUna) ? this.sndUna : this.highRxt;
+      const hole = this.scoreboard.nextHole(from);
+      if (hole === null) return;
+      const len = Math.min(mss, seqDiff(hole[1], hole[0]));
+      this.resend(hole[0], len, bufEnd);
+      this.highRxt = seqAdd(hole[0], len);
     }
   }
 
@@ -1649,31 +1525,8 @@ export class TcpSocket extends SocketEmitter implements Socket {
       o.tsEcr = this.tsRecent;
     }
     o.sack = [];
-    if (this.sackOk && this.ooo.length > 0) o.sack = this.sackBlocks(this.tsOk ? 3 : 4);
+    if (this.sackOk && this.ooo.length > 0) o.sack = this.ooo.sackBlocks(this.tsOk ? 3 : 4);
     return o;
-  }
-
-  // SACK blocks to send: the one holding the latest out-of-order segment first.
-  private sackBlocks(max: number): number[] {
-    const ranges: number[] = [];
-    for (const b of this.ooo) {
-      const e = seqAdd(b.seq, b.data.length);
-      const n = ranges.length;
-      if (n > 0 && ranges[n - 1] === b.seq) ranges[n - 1] = e;
-      else ranges.push(b.seq, e);
-    }
-    const out: number[] = [];
-    for (let i = 0; i < ranges.length; i += 2) {
-      if (seqLEQ(ranges[i], this.lastOooSeq) && seqLT(this.lastOooSeq, ranges[i + 1])) {
-        out.push(ranges[i], ranges[i + 1]);
-        break;
-      }
-    }
-    for (let i = 0; i < ranges.length && out.length < max * 2; i += 2) {
-      if (out.length > 0 && out[0] === ranges[i]) continue;
-      out.push(ranges[i], ranges[i + 1]);
-    }
-    return out;
   }
 
   private sendData(seq: number, len: number, flags: number): void {
@@ -1812,8 +1665,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
     this.inRecovery = false;
     this.recoverSeq = this.sndMax;
     this.dupAcks = 0;
-    this.sacked = [];
-    this.recountSacked();
+    this.scoreboard.clear();
     this.rttTiming = false;
     this.sndNxt = this.sndUna;
     this.rtt.backOff();
