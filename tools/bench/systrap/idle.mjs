@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Measures the CPU that an idle sandbox uses: runs `runsc do /bin/busybox
-// sleep 10` and reads the CPU time of the runsc process (the Sentry) and of
-// its child processes (stubs, gofer) from /proc between the 2nd and the 9th
-// second, after start-up is over.
+// Measures the CPU that an idle sandbox uses. It runs `runsc do /bin/busybox
+// sleep 10`, then reads the CPU time of the runsc process (the Sentry) and of
+// its child processes (stubs, gofer) from /proc. It reads between the 2nd
+// and the 9th second, after start-up is over.
 // Usage: node tools/bench/systrap/idle.mjs [--platform NAME] [--seconds N]
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
