@@ -170,10 +170,15 @@ export class StubProcess {
 
   /** Spawns a stub and waits until it stops itself under our trace. */
   static spawn(files: StubFiles): StubProcess {
-    const pid = host.spawn(`/proc/self/fd/${STUB_EXE_FD}`, ["sandbox-stub"], [
-      { from: files.memoryFd, to: STUB_MEMFD },
-      { from: files.executableFd, to: STUB_EXE_FD },
-    ]);
+    let pid: number;
+    try {
+      pid = host.spawn(`/proc/self/fd/${STUB_EXE_FD}`, ["sandbox-stub"], [
+        { from: files.memoryFd, to: STUB_MEMFD },
+        { from: files.executableFd, to: STUB_EXE_FD },
+      ]);
+    } catch (error) {
+      throw new PlatformError(`cannot start a stub process: ${(error as Error).message}`);
+    }
     const stub = new StubProcess(pid, files.gadgetAddress);
     const status = stub.main.waitBlocking();
     if (!wifStopped(status) || stopSignal(status) !== SIGSTOP) {

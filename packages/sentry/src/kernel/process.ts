@@ -1,4 +1,6 @@
 import { Errno, SyscallError } from "@sandbox/abi";
+import type { MemoryManager } from "@sandbox/mm";
+import { PlatformError } from "@sandbox/platform";
 import { forkMemoryManager } from "./exec";
 import type { Kernel } from "./kernel";
 import { ERESTARTSYS, queueSignal } from "./signals";
@@ -72,7 +74,7 @@ export function clone(task: Task, request: CloneRequest): number {
   if ((flags & CLONE_THREAD) !== 0) {
     group = parentGroup;
   } else {
-    const mm = (flags & CLONE_VM) !== 0 ? parentGroup.mm : forkMemoryManager(kernel, parentGroup.mm);
+    const mm = (flags & CLONE_VM) !== 0 ? parentGroup.mm : forkAddressSpace(kernel, parentGroup.mm);
     const fdTable = (flags & CLONE_FILES) !== 0 ? parentGroup.fdTable : parentGroup.fdTable.fork();
     const fs = (flags & CLONE_FS) !== 0 ? parentGroup.fs : { ...parentGroup.fs };
     const parent = (flags & CLONE_PARENT) !== 0 ? parentGroup.parent ?? parentGroup : parentGroup;
@@ -102,6 +104,17 @@ export function clone(task: Task, request: CloneRequest): number {
 
   kernel.startTask(child);
   return tid;
+}
+
+/** Copies the address space for fork; the host running out of processes for the new stub is EAGAIN, as fork's own limits are. */
+function forkAddressSpace(kernel: Kernel, mm: MemoryManager): MemoryManager {
+  try {
+    return forkMemoryManager(kernel, mm);
+  } catch (error) {
+    if (!(error instanceof PlatformError)) throw error;
+    kernel.logger.warning(`fork failed on the host: ${error.message}`);
+    throw new SyscallError(Errno.EAGAIN, error.message);
+  }
 }
 
 /** Fails with EAGAIN when the user already has RLIMIT_NPROC processes, as fork does for unprivileged users. */
