@@ -38,3 +38,4 @@ export { UdpChannel, type UdpMessage } from "./node/UdpChannel";
 export { TapEndpoint, type TapOptions } from "./link/TapEndpoint";
 export { PacketEndpoint, type PacketOptions } from "./link/PacketEndpoint";
 export { DeviceEndpoint, type DeviceStats } from "./link/DeviceEndpoint";
+export { openTapDevice, openPacketSocket } from "./link/device.native";

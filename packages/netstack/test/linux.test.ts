@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AF_INET, AF_INET6, connectTcp, IPPROTO_ICMP, IPPROTO_ICMPV6, PacketEndpoint, type PingSocket, SOCK_DGRAM, Stack, TapEndpoint, TcpServer, type TcpStream, UdpChannel } from "../src/index";
+import { AF_INET, AF_INET6, connectTcp, IPPROTO_ICMP, IPPROTO_ICMPV6, openPacketSocket, openTapDevice, PacketEndpoint, type PingSocket, SOCK_DGRAM, Stack, TapEndpoint, TcpServer, type TcpStream, UdpChannel } from "../src/index";
 import { canUseNetns, inNs, sh, spawnInNs, uniqueName } from "./netns";
 import { patternBytes, waitFor } from "./pair";
 
@@ -197,8 +197,11 @@ describe.skipIf(!ok)("interoperability with the Linux kernel over AF_PACKET on a
     await inNs(ns, "ip", ["addr", "add", "10.201.0.1/24", "dev", inner]);
     await inNs(ns, "ip", ["-6", "addr", "add", "fd00:201::1/64", "dev", inner, "nodad"]);
     await inNs(ns, "ip", ["link", "set", inner, "up"]);
+    // The socket is opened as a privileged helper would, then handed over as a descriptor.
+    const fd = openPacketSocket(outer);
+    expect(fd).toBeGreaterThanOrEqual(0);
     stack = new Stack();
-    stack.addNic(PacketEndpoint.open(outer), { name: "eth0", addresses: ["10.201.0.2/24", "fd00:201::2/64"] });
+    stack.addNic(PacketEndpoint.fromFd(fd, {}, true), { name: "eth0", addresses: ["10.201.0.2/24", "fd00:201::2/64"] });
   });
 
   afterAll(async () => {
@@ -221,4 +224,33 @@ describe.skipIf(!ok)("interoperability with the Linux kernel over AF_PACKET on a
       server.close();
     }
   }, 120_000);
+});
+
+describe.skipIf(!ok)("a TAP endpoint built from a handed-over descriptor", () => {
+  const ns = uniqueName("nstkf");
+  const tapName = uniqueName("nstapf");
+  let stack: Stack | null = null;
+
+  beforeAll(async () => {
+    await sh("ip", ["netns", "add", ns]);
+    const fd = openTapDevice(tapName);
+    expect(fd).toBeGreaterThanOrEqual(0);
+    const tap = TapEndpoint.fromFd(fd, {}, true);
+    expect(tap.name).toBe(tapName);
+    await sh("ip", ["link", "set", tapName, "netns", ns]);
+    await inNs(ns, "ip", ["addr", "add", "10.202.0.1/24", "dev", tapName]);
+    await inNs(ns, "ip", ["link", "set", tapName, "up"]);
+    stack = new Stack();
+    stack.addNic(tap, { name: "eth0", addresses: ["10.202.0.2/24"] });
+  });
+
+  afterAll(async () => {
+    stack?.close();
+    await sh("ip", ["netns", "del", ns]).catch(() => undefined);
+  });
+
+  it("pings both ways", async () => {
+    await inNs(ns, "ping", ["-c", "2", "-i", "0.2", "-W", "2", "10.202.0.2"]);
+    expect(await ping(stack as Stack, "10.202.0.1")).toBe(true);
+  });
 });

@@ -1,7 +1,6 @@
-import { constants, openSync, closeSync } from "node:fs";
 import { NetError } from "../errno";
 import { DeviceEndpoint } from "./DeviceEndpoint";
-import { IFF_NO_PI, IFF_TAP, IFF_VNET_HDR, TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, setNonBlocking, tunGetIff, tunSetIff, tunSetOffload, tunSetVnetHdrSize } from "./device.native";
+import { IFF_TAP, IFF_VNET_HDR, openTapDevice, setNonBlocking, TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, tunGetIff, tunSetOffload, tunSetVnetHdrSize } from "./device.native";
 import { randomMac } from "./LinkEndpoint";
 import { VNET_HDR_LEN } from "./vnet";
 
@@ -32,13 +31,8 @@ export class TapEndpoint extends DeviceEndpoint {
 
   /** Creates (or attaches to) the TAP device `name`. Needs CAP_NET_ADMIN. Throws a NetError on failure. */
   static open(name: string, options: TapOptions = {}): TapEndpoint {
-    const fd = openSync("/dev/net/tun", constants.O_RDWR | constants.O_NONBLOCK);
-    const vnet = options.offload !== false;
-    const r = tunSetIff(fd, name, IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0));
-    if (r < 0) {
-      closeSync(fd);
-      throw new NetError(-r, `TUNSETIFF ${name}`);
-    }
+    const fd = openTapDevice(name, options.offload !== false);
+    if (fd < 0) throw new NetError(-fd, `open TAP device ${name}`);
     return TapEndpoint.setup(fd, options, true);
   }
 

@@ -1,3 +1,4 @@
+import { closeSync, constants, openSync } from "node:fs";
 import { createRequire } from "node:module";
 import koffi from "koffi";
 
@@ -52,6 +53,29 @@ export function tunSetIff(fd: number, name: string, flags: number): number {
   return check(ioctlPtr(fd, TUNSETIFF, ifr));
 }
 
+/**
+ * Opens /dev/net/tun and creates or attaches to the TAP device `name`, with
+ * a virtio_net_hdr prefix when `vnet` is set. Returns the descriptor or
+ * -errno. A privileged process can open the device this way and hand the
+ * descriptor to TapEndpoint.fromFd in a less privileged one.
+ */
+export function openTapDevice(name: string, vnet = true): number {
+  let fd: number;
+  try {
+    // 0o2000000 is O_CLOEXEC, which Node does not export.
+    fd = openSync("/dev/net/tun", constants.O_RDWR | constants.O_NONBLOCK | 0o2000000);
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).errno;
+    return errno === undefined ? -2 : -Math.abs(errno);
+  }
+  const r = tunSetIff(fd, name, IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0));
+  if (r < 0) {
+    closeSync(fd);
+    return r;
+  }
+  return fd;
+}
+
 /** Reads the name and flags of a TAP descriptor (TUNGETIFF). */
 export function tunGetIff(fd: number): { name: string; flags: number } | number {
   const ifr = new Uint8Array(40);
@@ -83,7 +107,12 @@ const SOL_PACKET = 263;
 export const PACKET_VNET_HDR = 15;
 const PACKET_IGNORE_OUTGOING = 23;
 
-/** Opens a non-blocking AF_PACKET socket bound to interface `ifname`, with virtio_net_hdr framing. */
+/**
+ * Opens a non-blocking AF_PACKET socket bound to interface `ifname`, with
+ * virtio_net_hdr framing. Returns the descriptor or -errno. Like
+ * openTapDevice, it can run in a privileged process that hands the
+ * descriptor over.
+ */
 export function openPacketSocket(ifname: string): number {
   const index = ifNameToIndex(ifname);
   if (index === 0) return -koffi.errno();
