@@ -283,6 +283,22 @@ describe("TCP over the in-memory link", () => {
     expect(l.accept()).toBe(-Errno.EAGAIN);
   });
 
+  it("connects to its own addresses over loopback", async () => {
+    pair = stackPair();
+    const server = TcpServer.listen(pair.a, "0.0.0.0", 9000);
+    server.on("connection", (s: TcpStream) => s.pipe(s));
+    for (const address of ["127.0.0.1", "10.0.0.1"]) {
+      const c = await connectTcp(pair.a, address, 9000);
+      c.end("loop");
+      let got = "";
+      for await (const chunk of c) got += chunk.toString();
+      expect(got).toBe("loop");
+    }
+    expect(pair.a.nic("lo")!.link.capabilities).toBeGreaterThan(0);
+    expect(pair.b.counters.tcp.InSegs).toBe(0);
+    server.close();
+  });
+
   it("carries data over IPv6", async () => {
     pair = stackPair();
     const l = listen(pair.b, 80, true);
