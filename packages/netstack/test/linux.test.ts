@@ -38,7 +38,7 @@ async function ping(stack: Stack, address: string): Promise<boolean> {
   }
 }
 
-/** A tiny HTTP/1.0 server on a netstack TcpStream: one response, then close. */
+/** Serves one HTTP/1.0 response with `body` on a netstack TcpStream, then closes it. */
 function serveHttp(stream: TcpStream, body: Uint8Array): void {
   let head = "";
   stream.on("data", (chunk: Buffer) => {

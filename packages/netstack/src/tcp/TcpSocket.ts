@@ -113,13 +113,14 @@ const DEFAULT_MSS_V4 = 536;
 const DEFAULT_MSS_V6 = 1220;
 
 /**
- * A TCP socket and its connection, following RFC 9293: the state machine,
- * window scaling, timestamps and PAWS (RFC 7323), SACK (RFC 2018) with
- * SACK-based loss recovery (RFC 6675) or NewReno recovery (RFC 6582), the RTO
- * of RFC 6298, congestion control (CUBIC by default), Nagle's algorithm,
- * delayed ACKs, keepalive, zero-window probes, and the RST, SYN and ACK
- * checks of RFC 5961. A listening socket keeps half-open children up to
- * maxSynBacklog and answers further SYNs with SYN cookies.
+ * A TCP socket and its connection, following RFC 9293. It implements the
+ * state machine, window scaling, timestamps and PAWS (RFC 7323), and SACK
+ * (RFC 2018). Losses are repaired with SACK-based recovery (RFC 6675) or,
+ * without SACK, NewReno (RFC 6582). The RTO follows RFC 6298, and congestion
+ * control is CUBIC by default. Nagle's algorithm, delayed ACKs, keepalive,
+ * zero-window probes and the RST, SYN and ACK checks of RFC 5961 are here
+ * too. A listening socket keeps half-open children up to maxSynBacklog and
+ * replies to further SYNs with SYN cookies.
  */
 export class TcpSocket extends SocketEmitter implements Socket {
   readonly domain: number;
@@ -764,6 +765,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
     const f = seg.flags;
     if (f & TH_RST) return;
     const tuple = TcpProtocol.key(local, seg.dstPort, remote, seg.srcPort);
+
     if (f & TH_ACK && !(f & TH_SYN)) {
       // Possibly the last step of a handshake that got a SYN cookie.
       const mss = this.proto.cookies.check(tuple, seqAdd(seg.seq, -1), seqAdd(seg.ack, -1));
@@ -781,6 +783,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
       return;
     }
     if (!(f & TH_SYN)) return;
+
     if (this.acceptQueue.length > this.backlog) {
       c.tcpExt.ListenOverflows++;
       c.tcpExt.ListenDrops++;
@@ -801,6 +804,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
       this.proto.sendBare(seg.pkt, seg.srcPort, seg.dstPort, cookie.isn, seqAdd(seg.seq, 1), TH_SYN | TH_ACK, 65535, o);
       return;
     }
+
     const child = new TcpSocket(this.proto, this.v6);
     child.inherit(this);
     if (!child.initPassive(this, seg, tuple, 0, -1)) return;
@@ -842,6 +846,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
     this.tsOffset = this.proto.cookies.tsOffset(formatAddress(this.localAddr, 0, this.localAddr.length), formatAddress(this.remoteAddr, 0, this.remoteAddr.length));
     this.proto.bindPort(this.localPort, this);
     this.proto.addConnection(key, this);
+
     const o = seg.options;
     if (cookieMss > 0) {
       this.irs = seqAdd(seg.seq, -1);
@@ -873,6 +878,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
       this.setupMss(o.mss || (this.v6 ? DEFAULT_MSS_V6 : DEFAULT_MSS_V4));
       this.setState(TcpState.SYN_RECEIVED);
     }
+
     this.sndMax = this.sndNxt;
     this.sndBufSeq = this.sndNxt;
     this.sndWnd = seg.window;
@@ -958,6 +964,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
       return;
     }
     if (!(f & TH_SYN)) return;
+
     const o = seg.options;
     this.irs = seg.seq;
     this.rcvNxt = seqAdd(seg.seq, 1);
@@ -978,6 +985,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
     this.maxSndWnd = this.sndWnd;
     this.sndWl1 = seg.seq;
     this.sndWl2 = seg.ack;
+
     if (f & TH_ACK) {
       if (!this.rttTiming && this.rtt.backoff === 0) this.rtt.sample(performance.now() - this.rttTime);
       this.sndUna = seg.ack;
@@ -1646,7 +1654,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
       return;
     }
     if (this.persisting) {
-      // Zero-window probe: an old sequence number makes the peer answer with its window.
+      // Zero-window probe: an old sequence number makes the peer send an ACK with its window.
       c.tcpExt.TCPZeroWindowProbes++;
       this.sendSegment(seqAdd(this.sndUna, -1), 0, TH_ACK, this.dataOptions());
       this.rtt.backOff();
@@ -1654,12 +1662,14 @@ export class TcpSocket extends SocketEmitter implements Socket {
       return;
     }
     if (this.sndUna === this.sndMax) return;
+
     this.retries++;
     if (this.retries > cfg.retries) {
       c.tcpExt.TCPAbortOnTimeout++;
       this.abort(this.softError || Errno.ETIMEDOUT, true);
       return;
     }
+
     c.tcpExt.TCPTimeouts++;
     this.cc.onTimeout(this.pipe(), this.mss);
     this.inRecovery = false;
