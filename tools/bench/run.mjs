@@ -2,12 +2,13 @@
 // Benchmarks this project's runsc against native execution and Debian's
 // runsc package (gVisor) on the same machine, in one invocation:
 //   - nanoseconds per trapped system call (a static C loop of getppid calls);
-//   - start-up time of `do /bin/true` (hyperfine, median of repeated runs).
-// Usage: node tools/bench/run.mjs [--runs N] [--platform NAME] [--json FILE]
+//   - start-up time of `do /bin/true` (hyperfine, median of repeated runs);
+//   - workloads: 200 fork+exec of /bin/true from sh, 256 MiB through a pipe
+//     (dd | cat), `python3 -c pass`, and writing then reading 256 MiB in /tmp.
+// Usage: node tools/bench/run.mjs [--runs N] [--platform A,B] [--json FILE]
 // Requires: gcc, hyperfine, and Debian's runsc package for the gVisor column.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -18,7 +19,7 @@ const option = (name, fallback) => {
   return index >= 0 ? args[index + 1] : fallback;
 };
 const runs = Number(option("runs", "7"));
-const platforms = option("platform", "ptrace").split(",");
+const platforms = option("platform", "ptrace,systrap,kvm").split(",");
 const jsonPath = option("json", undefined);
 const gvisor = "/usr/bin/runsc";
 
@@ -51,23 +52,35 @@ function syscallCost(work, subject) {
   return median(samples);
 }
 
-function startupMillis(work, subject) {
-  const command = [...subject.prefix, "/bin/true"].map((word) => `'${word}'`).join(" ");
+/** Median wall time in milliseconds of `argv` run under `subject`, from hyperfine. */
+function medianMillis(work, subject, argv, timedRuns) {
+  const command = [...subject.prefix, ...argv].map((word) => `'${word}'`).join(" ");
   const exportPath = join(work, "hyperfine.json");
-  execFileSync("hyperfine", ["--style", "none", "--warmup", "2", "--runs", String(Math.max(runs * 3, 10)), "-N", "--export-json", exportPath, command], {
+  execFileSync("hyperfine", ["--style", "none", "--warmup", "1", "--runs", String(timedRuns), "-N", "--export-json", exportPath, command], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   const result = JSON.parse(readFileSync(exportPath, "utf8")).results[0];
   return result.median * 1000;
 }
 
-const work = mkdtempSync(join(tmpdir(), "runsc-bench-"));
+/** The workloads timed as whole commands, each run through /bin/sh -c. */
+const WORKLOADS = [
+  { name: "200 fork+exec of /bin/true", script: "i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i+1)); done" },
+  { name: "256 MiB through a pipe", script: "dd if=/dev/zero bs=1M count=256 status=none | cat > /dev/null" },
+  { name: "python3 -c pass", script: "/usr/bin/python3 -c pass" },
+  { name: "write and read 256 MiB in /tmp", script: "dd if=/dev/zero of=/tmp/bench.bin bs=1M count=256 status=none && cat /tmp/bench.bin > /dev/null && rm /tmp/bench.bin" },
+];
+
+// /var/tmp, because /tmp inside this project's sandbox is a tmpfs of its own.
+const work = mkdtempSync(join("/var/tmp", "runsc-bench-"));
 try {
   execFileSync("gcc", ["-static", "-O2", "-o", join(work, "getppid_loop"), join(import.meta.dirname, "fixtures/getppid_loop.c")]);
+  const timedRuns = Math.max(runs * 3, 10);
   const rows = subjects().map((subject) => ({
     name: subject.name,
     nsPerSyscall: syscallCost(work, subject),
-    startupMs: startupMillis(work, subject),
+    startupMs: medianMillis(work, subject, ["/bin/true"], timedRuns),
+    workloadsMs: WORKLOADS.map((workload) => medianMillis(work, subject, ["/bin/sh", "-c", workload.script], runs)),
   }));
   const reference = rows.find((row) => row.name.startsWith("gVisor"));
   console.log(`machine: ${readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1]}, ${process.arch}, node ${process.version}`);
@@ -77,6 +90,16 @@ try {
     const syscallRatio = reference ? (row.nsPerSyscall / reference.nsPerSyscall).toFixed(2) : "-";
     const startupRatio = reference ? (row.startupMs / reference.startupMs).toFixed(2) : "-";
     console.log(`| ${row.name} | ${row.nsPerSyscall.toFixed(0)} | ${syscallRatio} | ${row.startupMs.toFixed(1)} | ${startupRatio} |`);
+  }
+  console.log("");
+  console.log(`| subject | ${WORKLOADS.map((workload) => `${workload.name}, ms`).join(" | ")} |`);
+  console.log(`|---|${WORKLOADS.map(() => "---:").join("|")}|`);
+  for (const row of rows) {
+    const cells = row.workloadsMs.map((value, index) => {
+      const ratio = reference ? ` (${(value / reference.workloadsMs[index]).toFixed(2)})` : "";
+      return `${value.toFixed(0)}${ratio}`;
+    });
+    console.log(`| ${row.name} | ${cells.join(" | ")} |`);
   }
   if (jsonPath !== undefined) writeFileSync(jsonPath, `${JSON.stringify(rows, null, 2)}\n`);
 } finally {

@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, truncateSync, writeFi
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BUSYBOX, makeTempDir, PLATFORMS, runNative, runSandboxed, RUNSC_BIN } from "./harness";
+import { BUSYBOX, DIFFERENTIAL_PLATFORMS, makeTempDir, runNative, runSandboxed, RUNSC_BIN } from "./harness";
 
 let work: ReturnType<typeof makeTempDir>;
 
@@ -68,7 +68,7 @@ describe("bad input", () => {
     ["ELF for another architecture", "./foreign-elf"],
     ["truncated ELF", "./truncated-elf"],
   ];
-  it.each(PLATFORMS.flatMap((platform) => cases.map(([name, command]) => [name, platform, command])))("%s fails as execve does on %s", (_name, platform, command) => {
+  it.each(DIFFERENTIAL_PLATFORMS.flatMap((platform) => cases.map(([name, command]) => [name, platform, command])))("%s fails as execve does on %s", (_name, platform, command) => {
     const native = runNative([join(work.path, "execve_only"), command], { cwd: work.path });
     const sandboxed = runSandboxed([command], { cwd: work.path, runscArgs: [`--platform=${platform}`] });
     expect([126, 127]).toContain(native.status);
@@ -79,7 +79,7 @@ describe("bad input", () => {
     expect(errorLines[0]).toBe(`runsc: cannot execute ${command}: ${nativeReason}`);
   });
 
-  it.each(PLATFORMS)("segfault exits 139 on %s", (platform) => {
+  it.each(DIFFERENTIAL_PLATFORMS)("segfault exits 139 on %s", (platform) => {
     const native = runNative([join(work.path, "segv")]);
     const sandboxed = runSandboxed([join(work.path, "segv")], { runscArgs: [`--platform=${platform}`] });
     expect(native.status).toBe(139);
@@ -107,6 +107,14 @@ describe("bad input", () => {
     const result = spawnSync("strace", ["-f", "-qq", "-o", "/dev/null", process.execPath, RUNSC_BIN, "--platform=ptrace", "do", BUSYBOX, "true"], { timeout: 60_000 });
     expect(result.status).toBe(125);
     expect(result.stderr.toString()).toMatch(/^runsc: platform ptrace is not available: .*PTRACE_TRACEME failed/m);
+  });
+
+  it("unusable /dev/kvm exits 125 with the reason", () => {
+    // A mount namespace of this test puts /dev/null over /dev/kvm; it ends with the command.
+    const script = `mount --bind /dev/null /dev/kvm && exec ${process.execPath} ${RUNSC_BIN} --platform=kvm do /bin/true`;
+    const result = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", script], { encoding: "utf8", timeout: 60_000 });
+    expect(result.status).toBe(125);
+    expect(result.stderr).toMatch(/^runsc: platform kvm is not available: .+/m);
   });
 
   it("do without a command exits 2", () => {

@@ -7,8 +7,11 @@ import { join, resolve } from "node:path";
 export const RUNSC_BIN = resolve(__dirname, "../bin/runsc.js");
 export const BUSYBOX = "/bin/busybox";
 
-/** The platforms every differential test runs on. */
+/** The platforms the process, thread and file system tests run on. */
 export const PLATFORMS = ["ptrace", "systrap"] as const;
+
+/** The platforms the single-process differential cases (busybox, the static C fixture, bad input) run on. */
+export const DIFFERENTIAL_PLATFORMS = ["ptrace", "systrap", "kvm"] as const;
 
 /** Output and status of one finished command. */
 export interface RunResult {

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTempDir, PLATFORMS, runNative, runSandboxed } from "./harness";
+import { makeTempDir, DIFFERENTIAL_PLATFORMS, runNative, runSandboxed } from "./harness";
 
 let work: ReturnType<typeof makeTempDir>;
 let program: string;
@@ -20,7 +20,7 @@ beforeAll(() => {
 
 afterAll(() => work?.dispose());
 
-describe.each(PLATFORMS)("static C fixture on %s", (platform) => {
+describe.each(DIFFERENTIAL_PLATFORMS)("static C fixture on %s", (platform) => {
   it.each([0, 3, 42])("matches the native run with status %i", (status) => {
     const argv = [program, join(work.path, "data.txt"), join(work.path, "dir"), String(status)];
     const native = runNative(argv);
