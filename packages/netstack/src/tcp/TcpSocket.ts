@@ -1417,6 +1417,11 @@ export class TcpSocket extends SocketEmitter implements Socket {
     const mss = this.mss;
     if (this.inRecovery) this.retransmitLost();
 
+    // Segments beyond the MSS only go to a link that segments them (GSO);
+    // the route may have moved to one that does not.
+    const gsoLink = this.route !== null && (this.route.nic.link.capabilities & CAP_GSO) !== 0;
+    const segMax = gsoLink ? this.segMax : mss;
+
     const bufEnd = seqAdd(this.sndBufSeq, this.sndBuf.length);
     for (;;) {
       const unsent = seqDiff(bufEnd, this.sndNxt);
@@ -1424,7 +1429,7 @@ export class TcpSocket extends SocketEmitter implements Socket {
       const inFlight = this.pipe();
       const cwndRoom = Math.floor(this.cc.cwnd) - inFlight;
       const wndRoom = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
-      let len = Math.min(unsent, this.segMax, wndRoom);
+      let len = Math.min(unsent, segMax, wndRoom);
       if (cwndRoom < len) len = cwndRoom >= mss || cwndRoom >= unsent ? cwndRoom : 0;
       if (len <= 0) {
         if (this.sndWnd === 0 && this.sndUna === this.sndMax && !this.rtoTimer.pending) {
