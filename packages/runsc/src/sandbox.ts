@@ -4,6 +4,7 @@ import { MemoryFile, PageAllocator } from "@sandbox/mm";
 import type { Platform } from "@sandbox/platform";
 import { type ExitStatus, Kernel, Logger, LogLevel, type LogSink, ProcFileSystem, type Rlimit, type Task } from "@sandbox/sentry";
 import { FileDescription, HostFdFile } from "@sandbox/vfs";
+import { forbidHostFileOpens } from "./confine.native";
 import { SandboxFileSystem, type Volume } from "./filesystem";
 import { hostCpuCount, hostHardwareCapabilities, hostRlimits } from "./host-info";
 import { choosePlatform } from "./platforms";
@@ -24,6 +25,13 @@ export interface SandboxOptions {
   readonly logLevel?: LogLevel;
   /** Receives one strace-formatted line per system call. */
   readonly strace?: (line: string) => void;
+  /**
+   * After start-up, make this whole Node process fail every open(2),
+   * openat(2), openat2(2) and creat(2) with EPERM (seccomp), which proves
+   * that the Sentry reads host files only through the gofers. Irreversible
+   * for the process; meant for a process that only runs sandboxes.
+   */
+  readonly forbidHostFileOpens?: boolean;
   /** Host directories bind-mounted into the sandbox. */
   readonly volumes?: readonly Volume[];
   /** Called after every system call of the sandbox. */
@@ -65,6 +73,8 @@ export class Sandbox {
   /** The mounts of the sandbox and the gofers behind them. */
   readonly fileSystem: SandboxFileSystem;
   private readonly kernel: Kernel;
+  /** The caller's resource limits, read once at start-up, before any confinement. */
+  private readonly rlimits: Map<number, Rlimit>;
   private closed = false;
 
   constructor(readonly options: SandboxOptions = {}) {
@@ -90,6 +100,7 @@ export class Sandbox {
     const vfs = this.fileSystem.vfs;
 
     const { hwcap, hwcap2 } = hostHardwareCapabilities();
+    this.rlimits = hostRlimits();
     this.kernel = new Kernel({
       platform: this.platform,
       memoryFile: this.memoryFile,
@@ -104,6 +115,7 @@ export class Sandbox {
       cpuCount: hostCpuCount(),
     });
     this.fileSystem.mountProc(new ProcFileSystem(this.kernel, vfs.allocateDevice()));
+    if (options.forbidHostFileOpens === true) forbidHostFileOpens();
   }
 
   /**
@@ -130,7 +142,7 @@ export class Sandbox {
         envp,
         cwd: byteString(spec.cwd ?? process.cwd()),
         credentials: { uid, euid: uid, suid: uid, gid, egid: gid, sgid: gid, groups },
-        rlimits: hostRlimits() as Map<number, Rlimit>,
+        rlimits: this.rlimits,
         stdio,
         searchPath: byteString(env.PATH ?? "/usr/local/bin:/usr/bin:/bin"),
       });

@@ -65,3 +65,30 @@ it("memory lives in the memfd and is given back", async () => {
   expect(markedPages[3]).toBe(0);
   expect(allocated[2] - allocated[3]).toBeGreaterThanOrEqual(32 * MIB);
 });
+
+it("fork of a 1 GiB process copies nothing up front", async () => {
+  const forkProgram = join(work.path, "fork_large");
+  execFileSync("gcc", ["-O1", "-o", forkProgram, join(__dirname, "fixtures/fork_large.c")]);
+  const allocated: number[] = [];
+  const devNull = openSync("/dev/null", "r+");
+  const sandbox = new Sandbox({
+    platform: "ptrace",
+    onSyscallExit: (_task, nr) => {
+      if (nr === SYS.getppid) allocated.push(sandbox.memoryFile.allocatedBytes());
+    },
+  });
+  try {
+    const status = await sandbox.run({ argv: [forkProgram], stdio: [devNull, devNull, devNull] });
+    expect(status).toEqual({ kind: "exited", code: 0 });
+  } finally {
+    sandbox.close();
+    closeSync(devNull);
+  }
+
+  expect(allocated).toHaveLength(3);
+  expect(allocated[0]).toBeGreaterThanOrEqual(1024 * MIB);
+  // The child exists and shares every page: less than 64 MiB more than before the fork.
+  expect(allocated[1] - allocated[0]).toBeLessThan(64 * MIB);
+  // One write copies a region, not the heap.
+  expect(allocated[2] - allocated[0]).toBeLessThan(64 * MIB);
+});
