@@ -23,9 +23,9 @@ export interface TcpProtocolOptions {
   finWait2Ms?: number;
   /** Default congestion control: "cubic" (default) or "reno". */
   congestion?: string;
-  /** Default send buffer in bytes (default 4 MiB). */
+  /** Default send buffer in bytes (default 1 MiB). */
   sendBuffer?: number;
-  /** Default receive buffer in bytes (default 4 MiB). */
+  /** Default receive buffer in bytes (default 1 MiB). */
   receiveBuffer?: number;
   /** Half-open connections kept per listener before SYN cookies are used (tcp_max_syn_backlog, 1024 here). */
   maxSynBacklog?: number;
@@ -72,8 +72,8 @@ export class TcpProtocol implements TransportProtocol {
       timeWaitMs: options.timeWaitMs ?? 60_000,
       finWait2Ms: options.finWait2Ms ?? 60_000,
       congestion: options.congestion ?? "cubic",
-      sendBuffer: options.sendBuffer ?? 4 << 20,
-      receiveBuffer: options.receiveBuffer ?? 4 << 20,
+      sendBuffer: options.sendBuffer ?? 1 << 20,
+      receiveBuffer: options.receiveBuffer ?? 1 << 20,
       maxSynBacklog: options.maxSynBacklog ?? 1024,
       synRetries: options.synRetries ?? 6,
       synAckRetries: options.synAckRetries ?? 5,
