@@ -312,10 +312,13 @@ describe("TCP over the in-memory link", () => {
 
   it("probes a zero window and resumes when the reader drains", async () => {
     pair = stackPair();
-    const l = listen(pair.b, 80);
+    const l = tcp(pair.b);
+    expect(l.setsockopt(SOL_SOCKET, 8, 4096)).toBe(0);
+    l.bind({ address: "0.0.0.0", port: 80 });
+    l.listen(4);
     const c = await connected(pair.a, "10.0.0.2", 80);
     const s = await acceptOne(l);
-    s.setsockopt(SOL_SOCKET, 8, 4096);
+    expect(s.getsockopt(SOL_SOCKET, 8)).toBe(8192);
     const data = new Uint8Array(200_000);
     let sent = 0;
     await waitFor(() => {
@@ -323,7 +326,8 @@ describe("TCP over the in-memory link", () => {
       if (n > 0) sent += n;
       return sent === data.length;
     });
-    await waitFor(() => pair!.a.counters.tcpExt.TCPZeroWindowProbes > 0 || s.readableBytes > 0, 20_000);
+    await waitFor(() => pair!.a.counters.tcpExt.TCPZeroWindowProbes > 0, 20_000);
+    expect(s.readableBytes).toBe(8192);
     let got = 0;
     const buf = new Uint8Array(65536);
     await waitFor(() => {

@@ -524,7 +524,10 @@ export class TcpSocket extends SocketEmitter implements Socket {
           return 0;
         case SO_RCVBUF:
           this.rcvbufLimit = Math.max(2304, Math.min(value * 2, 64 << 20));
-          if (this.st === TcpState.CLOSED || this.st === TcpState.LISTEN) this.rcvBuf.limit = this.rcvbufLimit;
+          // The window scale is fixed at the handshake, and the advertised
+          // right edge never moves back, so a smaller buffer takes effect as
+          // the peer's data is read.
+          this.rcvBuf.limit = this.rcvbufLimit;
           return 0;
         default:
           return -Errno.ENOPROTOOPT;
