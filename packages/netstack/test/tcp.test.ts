@@ -274,13 +274,25 @@ describe("TCP over the in-memory link", () => {
     // A flood of SYNs from sources that never complete the handshake: the
     // attacker's side drops every SYN-ACK.
     pair.a.tcp.receive = () => undefined;
+    const flood: TcpSocket[] = [];
     for (let i = 0; i < 5000; i++) {
       const s = tcp(pair.a);
       s.connect({ address: "10.0.0.2", port: 80 });
+      flood.push(s);
     }
     await waitFor(() => pair!.b.counters.tcpExt.SyncookiesSent > 4000, 20_000);
     expect(pair.b.tcp.connectionCount).toBeLessThanOrEqual(64);
     expect(l.accept()).toBe(-Errno.EAGAIN);
+
+    // The flood stops; a legitimate client gets through on a SYN cookie while
+    // the half-open queue is still full.
+    for (const s of flood) s.close();
+    delete (pair.a.tcp as { receive?: unknown }).receive;
+    const c = await connected(pair.a, "10.0.0.2", 80);
+    const s = await acceptOne(l);
+    expect(pair.b.counters.tcpExt.SyncookiesRecv).toBe(1);
+    c.sendto(new TextEncoder().encode("through"), 0, null);
+    await readText(s, "through");
   });
 
   it("connects to its own addresses over loopback", async () => {
