@@ -710,6 +710,24 @@ export class MemoryManager {
     throw new SyscallError(Errno.ENAMETOOLONG, `no NUL within ${maxLength} bytes at ${hex(addr)}`);
   }
 
+  /**
+   * Returns the memory-file offset of the byte at `addr` when it lies in a
+   * shared mapping, faulting it in for reading, or undefined for private
+   * memory. Futexes in shared memory are keyed by it, so processes that map
+   * the same pages meet on the same futex. Throws EFAULT for a bad address.
+   */
+  sharedOffsetOf(addr: number): number | undefined {
+    this.checkLive();
+    const vma = this.vmaSet.find(addr);
+    if (vma === undefined) throw new SyscallError(Errno.EFAULT, `bad address ${hex(addr)}`);
+    if (!vma.shared) return undefined;
+    let offset = 0;
+    this.access(addr, 1, PROT_READ, (memfdOffset) => {
+      offset = memfdOffset;
+    });
+    return offset;
+  }
+
   /** Returns the VMAs in address order, as /proc/PID/maps lists them. */
   vmas(): readonly VmaInfo[] {
     return this.vmaSet.all.map((vma) => vma.info());

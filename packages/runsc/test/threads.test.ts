@@ -19,7 +19,7 @@ let work: ReturnType<typeof makeTempDir>;
 
 beforeAll(() => {
   work = makeTempDir("runsc-threads");
-  for (const name of ["threads", "thread_kill"]) {
+  for (const name of ["threads", "thread_kill", "futex_edges"]) {
     execFileSync("gcc", ["-O1", "-pthread", "-o", join(work.path, name), join(__dirname, `fixtures/${name}.c`)]);
   }
 });
@@ -27,9 +27,9 @@ beforeAll(() => {
 afterAll(() => work?.dispose());
 
 describe.each(PLATFORMS)("threads on %s", (platform) => {
-  function expectSameRuns(argv: string[]): void {
+  function expectSameRuns(argv: string[], runs = RUNS): void {
     const native = runNative(argv);
-    for (let run = 0; run < RUNS; run++) {
+    for (let run = 0; run < runs; run++) {
       const sandboxed = runSandboxed(argv, { runscArgs: [`--platform=${platform}`] });
       expect(sandboxed.stdout, `run ${run}`).toBe(native.stdout);
       expect(sandboxed.status, `run ${run}`).toBe(native.status);
@@ -44,6 +44,10 @@ describe.each(PLATFORMS)("threads on %s", (platform) => {
     const native = runNative([join(work.path, "thread_kill")]);
     expect(native.status).toBe(143);
     expectSameRuns([join(work.path, "thread_kill")]);
+  });
+
+  it("shared futex, robust mutex, exec from a thread", () => {
+    expectSameRuns([join(work.path, "futex_edges")], 3);
   });
 
   it("python ThreadPoolExecutor of 16 tasks", () => {

@@ -156,6 +156,7 @@ export function execve(task: Task, path: string, argv: readonly string[], envp: 
   }
 
   // The point of no return.
+  becomeOnlyThread(task);
   const old = group.mmOrUndefined;
   group.mm = mm;
   if (old !== undefined && !kernel.isShared(old, group, "mm")) releaseMemoryManager(old);
@@ -175,6 +176,26 @@ export function execve(task: Task, path: string, argv: readonly string[], envp: 
   regs.setNumber(UserRegsOffset.cs, USER_CS);
   regs.setNumber(UserRegsOffset.ss, USER_DS);
   regs.setNumber(UserRegsOffset.eflags, USER_EFLAGS);
+}
+
+/**
+ * Ends every other thread of the process, as execve(2) does, and gives the
+ * calling thread the process id when it was not the leader.
+ */
+function becomeOnlyThread(task: Task): void {
+  const kernel = task.kernel;
+  const group = task.threadGroup;
+  for (const other of [...group.tasks]) {
+    if (other === task) continue;
+    other.exiting = true;
+    other.interrupt();
+    kernel.retireTask(other);
+  }
+  if (task.tid !== group.pid) {
+    kernel.tasks.delete(task.tid);
+    task.tid = group.pid;
+    kernel.tasks.set(task.tid, task);
+  }
 }
 
 /** Signals with a handler go back to SIG_DFL across execve; ignored ones stay ignored. */

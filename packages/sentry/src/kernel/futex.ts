@@ -12,8 +12,8 @@ export const FUTEX_BITSET_MATCH_ANY = 0xffff_ffff;
 
 /**
  * The futex wait queues of one kernel. A key names a futex word: the
- * memory manager and address for a private futex.
- * NOTE: shared futexes are keyed like private ones, so a futex shared by two processes through shared memory is not woken across them.
+ * memory manager and address for a private futex, the memory-file offset
+ * for one in shared memory.
  */
 export class FutexTable {
   private readonly queues = new Map<string, FutexWaiter[]>();

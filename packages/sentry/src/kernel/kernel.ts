@@ -8,6 +8,7 @@ import { buildSyscallTable } from "../syscalls";
 import type { SyscallResult, SyscallTable } from "../syscalls/registry";
 import { formatSyscall } from "../strace";
 import { FutexTable } from "./futex";
+import { releaseRobustFutexes } from "./robust-list";
 import { Logger } from "./log";
 import { deliverFaultSignal, deliverPendingSignals, ERESTART_RESTARTBLOCK, ERESTARTSYS, killThreadGroup, pendingSignals } from "./signals";
 import { becomeZombie } from "./process";
@@ -168,6 +169,11 @@ export class Kernel {
   /** Starts `task`'s run loop; it ends when the task exits. */
   startTask(task: Task): void {
     this.runTask(task).catch((error: unknown) => {
+      if (task.exiting) {
+        // The platform context went away under a task that was already leaving (execve, exit_group).
+        this.retireTask(task);
+        return;
+      }
       this.logger.error(`task failed in the Sentry: ${(error as Error).stack ?? error}`, task.tid);
       killThreadGroup(task.threadGroup, { kind: "signaled", signal: 9, coreDumped: false });
       this.retireTask(task);
@@ -200,7 +206,8 @@ export class Kernel {
   /** Removes a task that left its run loop; the last one of a process ends the process. */
   retireTask(task: Task): void {
     const threadGroup = task.threadGroup;
-    if (!this.tasks.has(task.tid)) return;
+    if (this.tasks.get(task.tid) !== task) return;
+    releaseRobustFutexes(task);
     this.clearChildTid(task);
     this.tasks.delete(task.tid);
     threadGroup.tasks.delete(task);

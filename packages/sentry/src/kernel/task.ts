@@ -48,7 +48,8 @@ export class Task {
 
   constructor(
     readonly kernel: Kernel,
-    readonly tid: number,
+    /** The thread id; execve from a non-leader thread changes it to the process id. */
+    public tid: number,
     readonly threadGroup: ThreadGroup,
     readonly context: Context,
   ) {}

@@ -18,9 +18,17 @@ const CLOCK_REALTIME = 0;
 const CLOCK_MONOTONIC = 1;
 const INT_MAX = 0x7fff_ffff;
 
-/** Returns the key of the futex word at `addr` of the calling process. */
-export function futexKey(task: Task, addr: number): string {
+/**
+ * Returns the key of the futex word at `addr`: the memory manager and
+ * address for a private futex, the memory-file offset for a word in shared
+ * memory (so processes sharing the pages meet on it).
+ */
+export function futexKey(task: Task, addr: number, isPrivate: boolean): string {
   if (addr % 4 !== 0) throw new SyscallError(Errno.EINVAL, "futex address not 4-byte aligned");
+  if (!isPrivate) {
+    const offset = task.mm.sharedOffsetOf(addr);
+    if (offset !== undefined) return `shared:${offset}`;
+  }
   return `${task.threadGroup.mmId}:${addr}`;
 }
 
@@ -72,6 +80,8 @@ async function futex(task: Task): Promise<number> {
   const value = task.intArg(2) >>> 0;
   const command = op & FUTEX_CMD_MASK;
   const realtime = (op & FUTEX_CLOCK_REALTIME) !== 0;
+  const isPrivate = (op & FUTEX_PRIVATE_FLAG) !== 0;
+  const keyOf = (at: number) => futexKey(task, at, isPrivate);
   const futexes = task.kernel.futexes;
 
   switch (command) {
@@ -79,7 +89,7 @@ async function futex(task: Task): Promise<number> {
     case FUTEX_WAIT_BITSET: {
       const bitset = command === FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : task.intArg(5) >>> 0;
       if (realtime && command === FUTEX_WAIT) throw new SyscallError(Errno.ENOSYS);
-      const key = futexKey(task, addr);
+      const key = keyOf(addr);
       const timeout = timeoutMillis(task, task.numberArg(3), command === FUTEX_WAIT_BITSET, realtime);
       if (readWord(task, addr) !== value) throw new SyscallError(Errno.EAGAIN);
       if (timeout !== undefined && timeout <= 0) throw new SyscallError(Errno.ETIMEDOUT);
@@ -89,20 +99,20 @@ async function futex(task: Task): Promise<number> {
     case FUTEX_WAKE_BITSET: {
       const bitset = command === FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : task.intArg(5) >>> 0;
       if (bitset === 0) throw new SyscallError(Errno.EINVAL);
-      return futexes.wake(futexKey(task, addr), Math.min(value, INT_MAX), bitset);
+      return futexes.wake(keyOf(addr), Math.min(value, INT_MAX), bitset);
     }
     case FUTEX_REQUEUE:
     case FUTEX_CMP_REQUEUE: {
       const requeueCount = Number(task.arg(3) & 0x7fff_ffffn);
-      const to = futexKey(task, task.numberArg(4));
-      const from = futexKey(task, addr);
+      const to = keyOf(task.numberArg(4));
+      const from = keyOf(addr);
       if (command === FUTEX_CMP_REQUEUE && readWord(task, addr) !== task.intArg(5) >>> 0) throw new SyscallError(Errno.EAGAIN);
       return futexes.requeue(from, to, Math.min(value, INT_MAX), requeueCount);
     }
     case FUTEX_WAKE_OP: {
       const addr2 = task.numberArg(4);
-      const key1 = futexKey(task, addr);
-      const key2 = futexKey(task, addr2);
+      const key1 = keyOf(addr);
+      const key2 = keyOf(addr2);
       const old = readWord(task, addr2);
       const { value: updated, condition } = wakeOpValue(task.intArg(5), old);
       writeWord(task, addr2, updated);
