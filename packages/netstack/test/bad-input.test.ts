@@ -202,3 +202,60 @@ describe("bad input is dropped and counted, never thrown", () => {
     expect(b.counters.icmp6.OutParmProblems).toBe(4);
   });
 });
+
+describe("RFC 5961 and PAWS checks", () => {
+  it("challenges inexact RSTs and SYNs, drops old timestamps, and resets on an exact RST", async () => {
+    pair = stackPair();
+    const b = pair.b;
+    const l = b.socket(AF_INET, SOCK_STREAM) as TcpSocket;
+    l.bind({ address: "0.0.0.0", port: 80 });
+    l.listen(8);
+
+    // Record the last segment from a, to learn the sequence numbers in use.
+    const nic = b.nic("eth0")!;
+    const deliver = nic.deliverFrame.bind(nic);
+    let last: Uint8Array | null = null;
+    nic.deliverFrame = (buf, off, len, flags) => {
+      if (buf[off + 12] === 0x08 && buf[off + 13] === 0x00 && buf[off + 23] === 6) last = buf.slice(off, off + len);
+      deliver(buf, off, len, flags);
+    };
+    const c = pair.a.socket(AF_INET, SOCK_STREAM) as TcpSocket;
+    c.connect({ address: "10.0.0.2", port: 80 });
+    await waitFor(() => c.state === TcpState.ESTABLISHED);
+    let s: TcpSocket | number = -1;
+    await waitFor(() => typeof (s = l.accept() as TcpSocket | number) !== "number");
+    const server = s as unknown as TcpSocket;
+    c.sendto(new Uint8Array(10), 0, null);
+    await waitFor(() => server.readableBytes === 10);
+    await new Promise((r) => setTimeout(r, 60));
+
+    const seg = last as unknown as Uint8Array;
+    const view = new DataView(seg.buffer);
+    const tcpOff = 34;
+    const hlen = (seg[tcpOff + 12] >>> 4) * 4;
+    const port = view.getUint16(tcpOff);
+    const seq = view.getUint32(tcpOff + 4) + (seg.length - tcpOff - hlen);
+    const ack = view.getUint32(tcpOff + 8);
+    const tsVal = view.getUint32(tcpOff + 24);
+    const send = (sq: number, flags: number, options: number[], payload?: Uint8Array) =>
+      inject(b, ipv4Frame({ dstMac: macOf(b), src: A, dst: B, protocol: 6, payload: tcpSegment(A, B, port, 80, sq >>> 0, ack, flags, options, payload) }));
+
+    const challenges = b.counters.tcpExt.TCPChallengeACK;
+    send(seq + 100, 0x04, []);
+    expect(b.counters.tcpExt.TCPChallengeACK).toBe(challenges + 1);
+    send(seq + 5, 0x02, []);
+    expect(b.counters.tcpExt.TCPChallengeACK).toBe(challenges + 2);
+    expect(server.state).toBe(TcpState.ESTABLISHED);
+
+    const ts = (v: number) => [1, 1, 8, 10, v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff, 0, 0, 0, 0];
+    send(seq, 0x18, ts(tsVal - 100_000), new Uint8Array(5));
+    expect(b.counters.tcpExt.PAWSEstab).toBe(1);
+    expect(server.readableBytes).toBe(10);
+
+    send(seq, 0x04, []);
+    expect(server.state).toBe(TcpState.CLOSED);
+    const buf = new Uint8Array(100);
+    expect(server.recvfrom(buf, 0, null)).toBe(10);
+    expect(server.recvfrom(buf, 0, null)).toBe(-Errno.ECONNRESET);
+  });
+});
