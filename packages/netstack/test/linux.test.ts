@@ -192,7 +192,7 @@ describe.skipIf(!ok)("interoperability with the Linux kernel over AF_PACKET on a
     await sh("ip", ["netns", "add", ns]);
     await sh("ip", ["link", "add", outer, "type", "veth", "peer", "name", inner, "netns", ns]);
     // The host end carries no address, and no IPv6, so the host stack stays out of the way.
-    await sh("sysctl", ["-qw", `net.ipv6.conf.${outer}.disable_ipv6=1`]);
+    writeFileSync(`/proc/sys/net/ipv6/conf/${outer}/disable_ipv6`, "1");
     await sh("ip", ["link", "set", outer, "up"]);
     await inNs(ns, "ip", ["addr", "add", "10.201.0.1/24", "dev", inner]);
     await inNs(ns, "ip", ["-6", "addr", "add", "fd00:201::1/64", "dev", inner, "nodad"]);
