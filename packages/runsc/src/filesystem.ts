@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { type GoferProcess, GoferFileSystem, spawnGofer } from "@sandbox/gofer";
+import { type GoferProcess, GoferFileSystem, spawnGofer, takePrestartedGofer } from "@sandbox/gofer";
 import type { ProcFileSystem } from "@sandbox/sentry";
 import {
   DeviceRegistry,
@@ -104,7 +104,7 @@ export class SandboxFileSystem {
   }
 
   private startGofer(root: string, readOnly: boolean): GoferFileSystem {
-    const { process, connection } = spawnGofer({ root, readOnly, program: goferProgram() });
+    const { process, connection } = takePrestartedGofer(root, readOnly) ?? spawnGofer({ root, readOnly, program: goferProgram() });
     const fs = new GoferFileSystem(connection, { dev: this.vfs.allocateDevice() });
     this.gofers.push({ process, fs });
     return fs;
