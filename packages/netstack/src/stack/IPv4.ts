@@ -107,13 +107,14 @@ export class IPv4 {
 
     const frag = get16(buf, off + IP_FRAG);
     if ((frag & (IP_MF | IP_OFFMASK)) !== 0) {
-      this.receiveFragment(nic, buf, off, hlen, total, frag, rxFlags, multicast);
+      // The reassembled packet is verified again: its fragments' offload flags do not carry over.
+      this.receiveFragment(nic, buf, off, hlen, total, frag, multicast);
       return;
     }
     this.deliver(nic, buf, off, hlen, total, rxFlags, multicast);
   }
 
-  private receiveFragment(nic: Nic, buf: Uint8Array, off: number, hlen: number, total: number, frag: number, rxFlags: number, multicast: boolean): void {
+  private receiveFragment(nic: Nic, buf: Uint8Array, off: number, hlen: number, total: number, frag: number, multicast: boolean): void {
     const c = this.stack.counters;
     c.ip.ReasmReqds++;
     const key = `${get16(buf, off + IP_ID)}|${buf[off + IP_PROTOCOL]}|${buf.subarray(off + IP_SRC, off + IP_DST + 4).join(".")}`;

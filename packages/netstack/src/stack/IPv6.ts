@@ -140,7 +140,7 @@ export class IPv6 {
             continue;
           }
           if (reassembled) return this.bad("ipv6-nested-fragment");
-          this.receiveFragment(nic, buf, off, at, end, offset, more, rxFlags, multicast);
+          this.receiveFragment(nic, buf, off, at, end, offset, more, multicast);
           return;
         }
         case NEXTHDR_NONE:
@@ -199,7 +199,7 @@ export class IPv6 {
     if (!multicast) this.stack.icmp6.sendError(nic, buf, off, total, ICMPV6_PARAMPROB, code, pointer);
   }
 
-  private receiveFragment(nic: Nic, buf: Uint8Array, off: number, fragAt: number, end: number, offset: number, more: boolean, rxFlags: number, multicast: boolean): void {
+  private receiveFragment(nic: Nic, buf: Uint8Array, off: number, fragAt: number, end: number, offset: number, more: boolean, multicast: boolean): void {
     const c = this.stack.counters;
     c.ip6.ReasmReqds++;
     const key = `${get32(buf, fragAt + 4)}|${formatIPv6(buf, off + IP6_SRC)}|${formatIPv6(buf, off + IP6_DST)}`;

@@ -196,7 +196,6 @@ export class TcpSocket extends SocketEmitter implements Socket {
   private tsRecentTime = 0;
   private tsOffset = 0;
   private sackOk = false;
-  private peerMss = 0;
 
   // Loss recovery.
   private readonly scoreboard = new SackScoreboard();
@@ -689,7 +688,6 @@ export class TcpSocket extends SocketEmitter implements Socket {
     let ours = Math.min(route.nic.mtu - ipHdr - TCP_MIN_HLEN, 65535 - ipHdr - TCP_MIN_HLEN);
     if (this.userMss > 0) ours = Math.min(ours, this.userMss);
     if (peerMss > 0) {
-      this.peerMss = peerMss;
       let mss = Math.min(ours, peerMss);
       if (this.tsOk) mss -= 12;
       this.mss = Math.max(64, Math.min(mss, MAX_SEGMENT));
@@ -1148,7 +1146,6 @@ export class TcpSocket extends SocketEmitter implements Socket {
 
   // Processes the ACK field. Returns false if the segment must be dropped.
   private processAck(seg: Segment): boolean {
-    const c = this.stack.counters;
     const ack = seg.ack;
     // RFC 5961 section 5: an ACK for data never sent, or far too old.
     if (seqGT(ack, this.sndMax)) {
