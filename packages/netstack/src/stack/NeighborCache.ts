@@ -142,6 +142,8 @@ export class NeighborCache {
         continue;
       }
       if (e.probes >= this.maxProbes) {
+        // NOTE: sockets are not told; Linux reports EHOSTUNREACH to them here,
+        // while a TCP connect here runs on until its SYN retries time out.
         this.counters.neigh.ResolutionFailures++;
         for (const f of e.pending) {
           defaultPool.release(f.buf);
