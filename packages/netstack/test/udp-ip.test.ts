@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { AF_INET, AF_INET6, Errno, IPPROTO_ICMP, IPPROTO_ICMPV6, type PingSocket, SO_BROADCAST, SOCK_DGRAM, SOL_SOCKET, Stack, UdpChannel, type UdpSocket } from "../src/index";
+import { AF_INET, AF_INET6, Errno, IPPROTO_ICMP, IPPROTO_ICMPV6, type PingSocket, SO_BROADCAST, SOCK_DGRAM, SOL_SOCKET, Stack, type TcpSocket, TcpState, UdpChannel, type UdpSocket } from "../src/index";
 import { patternBytes, type StackPair, stackPair, waitFor } from "./pair";
 
 let pair: StackPair | null = null;
@@ -158,6 +158,14 @@ describe("ICMP and neighbour discovery", () => {
     await waitFor(() => pair!.a.counters.neigh.ResolutionFailures === 1);
     expect(pair.a.counters.neigh.UnresolvedDiscards).toBe(1);
     expect(pair.a.counters.neigh.ArpRequestsOut).toBe(3);
+  });
+
+  it("fails a TCP connect to an unresolvable neighbour with EHOSTUNREACH", async () => {
+    pair = stackPair({}, { neighbor: { retransMs: 20 } });
+    const c = pair.a.socket(AF_INET, 1) as TcpSocket;
+    expect(c.connect({ address: "10.0.0.77", port: 80 })).toBe(-Errno.EINPROGRESS);
+    await waitFor(() => c.state === TcpState.CLOSED, 5000);
+    expect(c.getsockopt(SOL_SOCKET, 4)).toBe(Errno.EHOSTUNREACH);
   });
 
   it("routes through a default gateway", async () => {

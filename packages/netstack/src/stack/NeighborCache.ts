@@ -54,6 +54,7 @@ export class NeighborCache {
     private readonly transmit: (mac: Uint8Array, buf: Uint8Array, off: number, len: number, offload: PendingFrame["offload"]) => void,
     private readonly counters: Counters,
     options: NeighborCacheOptions = {},
+    private readonly onFailure: (address: Uint8Array) => void = () => undefined,
   ) {
     this.reachableMs = options.reachableMs ?? 30_000;
     this.retransMs = options.retransMs ?? 1000;
@@ -142,14 +143,13 @@ export class NeighborCache {
         continue;
       }
       if (e.probes >= this.maxProbes) {
-        // NOTE: sockets are not told; Linux reports EHOSTUNREACH to them here,
-        // while a TCP connect here runs on until its SYN retries time out.
         this.counters.neigh.ResolutionFailures++;
         for (const f of e.pending) {
           defaultPool.release(f.buf);
           this.counters.neigh.UnresolvedDiscards++;
         }
         this.entries.delete(key);
+        this.onFailure(e.address);
         continue;
       }
       e.probes++;

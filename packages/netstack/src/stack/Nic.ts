@@ -53,12 +53,14 @@ export class Nic implements NetworkDispatcher {
       (mac, buf, off, len, offload) => this.transmit(mac, ETH_P_IP, buf, off, len, offload),
       stack.counters,
       neighborOptions,
+      (address) => stack.tcp.neighborUnreachable(this, address),
     );
     this.ndp = new NeighborCache(
       (target, mac) => stack.icmp6.sendNeighborSolicitation(this, target, mac),
       (mac, buf, off, len, offload) => this.transmit(mac, ETH_P_IPV6, buf, off, len, offload),
       stack.counters,
       neighborOptions,
+      (address) => stack.tcp.neighborUnreachable(this, address),
     );
   }
 

@@ -9,6 +9,7 @@ import { HEADROOM } from "../stack/IPv4";
 import { PortTable } from "../stack/PortTable";
 import { RateLimiter } from "../stack/RateLimiter";
 import type { IcmpErrorInfo, RxPacket, TransportProtocol } from "../stack/RxPacket";
+import type { Nic } from "../stack/Nic";
 import type { Stack } from "../stack/Stack";
 import { type OutgoingOptions, optionsLength, writeOptions } from "./options";
 import { Segment } from "./Segment";
@@ -272,6 +273,11 @@ export class TcpProtocol implements TransportProtocol {
     const opts = { ttl: 64, tos: 0, df: true };
     if (route.v6) this.stack.ipv6.send(route, IPPROTO_TCP, buf, off, hlen, opts, null);
     else this.stack.ipv4.send(route, IPPROTO_TCP, buf, off, hlen, opts, null);
+  }
+
+  /** Tells the connections routed through `nic` to `nextHop` that its address could not be resolved. */
+  neighborUnreachable(nic: Nic, nextHop: Uint8Array): void {
+    for (const s of [...this.connections.values()]) s.neighborUnreachable(nic, nextHop);
   }
 
   /** Aborts every connection and listener. */

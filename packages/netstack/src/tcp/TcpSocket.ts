@@ -1,5 +1,5 @@
 import { formatAddress, isUnspecified, parseAddress } from "../address";
-import { put16, put32 } from "../bytes";
+import { bytesEqual, put16, put32 } from "../bytes";
 import { checksum, pseudoHeaderChecksum } from "../checksum";
 import { defaultPool } from "../BufferPool";
 import { Errno } from "../errno";
@@ -8,6 +8,7 @@ import { IPV6_HLEN } from "../header/ipv6";
 import { TCP_ACK, TCP_CHECKSUM, TCP_DATA_OFFSET, TCP_DST_PORT, TCP_FLAGS, TCP_MIN_HLEN, TCP_SEQ, TCP_SRC_PORT, TCP_URGENT, TCP_WINDOW, TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN } from "../header/tcp";
 import { CAP_GSO, CAP_TX_CHECKSUM_OFFLOAD, GSO_NONE, GSO_TCPV4, GSO_TCPV6, type TxOffload } from "../link/LinkEndpoint";
 import { HEADROOM } from "../stack/IPv4";
+import type { Nic } from "../stack/Nic";
 import type { Route } from "../stack/Route";
 import {
   AF_INET,
@@ -1399,6 +1400,25 @@ export class TcpSocket extends SocketEmitter implements Socket {
     }
     // Soft error: reported only if the connection later times out.
     this.softError = errno;
+  }
+
+  /**
+   * Handles a failed neighbour resolution on this connection's path: a
+   * connect in progress fails with EHOSTUNREACH, as on Linux; otherwise the
+   * error is kept as a soft error.
+   */
+  neighborUnreachable(nic: Nic, nextHop: Uint8Array): void {
+    const r = this.route;
+    if (r === null || r.nic !== nic || r.nextHop.length !== nextHop.length || !bytesEqual(r.nextHop, 0, nextHop, 0, nextHop.length)) return;
+    if (this.st === TcpState.SYN_SENT) {
+      this.stack.counters.tcp.AttemptFails++;
+      this.error = Errno.EHOSTUNREACH;
+      this.reset = true;
+      this.connectReported = true;
+      this.finish();
+      return;
+    }
+    this.softError = Errno.EHOSTUNREACH;
   }
 
   private softError = 0;
