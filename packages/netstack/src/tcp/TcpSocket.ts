@@ -1403,8 +1403,8 @@ export class TcpSocket extends SocketEmitter implements Socket {
   }
 
   /**
-   * Handles a failed neighbour resolution on this connection's path: a
-   * connect in progress fails with EHOSTUNREACH, as on Linux; otherwise the
+   * Handles a failed neighbour resolution on this connection's path. A
+   * connect in progress fails with EHOSTUNREACH, as on Linux. Otherwise the
    * error is kept as a soft error.
    */
   neighborUnreachable(nic: Nic, nextHop: Uint8Array): void {
