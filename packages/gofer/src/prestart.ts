@@ -22,6 +22,14 @@ export function prestartGofer(options: SpawnGoferOptions): void {
   registry().push({ options, gofer: spawnGofer(options) });
 }
 
+/** Ends every prestarted gofer nobody took, so none keeps this process alive. */
+export function discardPrestartedGofers(): void {
+  for (const entry of registry().splice(0)) {
+    entry.gofer.connection.close();
+    entry.gofer.process.kill();
+  }
+}
+
 /** Returns and forgets a prestarted gofer for `root` and `readOnly`, or undefined if none was started. */
 export function takePrestartedGofer(root: string, readOnly: boolean): SpawnedGofer | undefined {
   const list = registry();

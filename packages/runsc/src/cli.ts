@@ -1,4 +1,5 @@
 import { DO_FLAGS, describeFlags, FlagValueError, type FlagValues, GLOBAL_FLAGS, parseFlags, UsageError } from "./flags";
+import { discardPrestartedGofers } from "@sandbox/gofer";
 import { runDo } from "./do";
 
 /** Exit status of runsc's own failures, as docker, podman and gVisor's runsc use it. */
@@ -70,13 +71,15 @@ export async function main(args: readonly string[]): Promise<number> {
 
 /** Runs runsc with the process's arguments and sets the process exit code; the bin script calls this. */
 export function runFromCommandLine(): void {
-  main(process.argv.slice(2)).then(
-    (status) => {
-      process.exitCode = status;
-    },
-    (error: unknown) => {
-      process.stderr.write(`runsc: internal error: ${(error as Error)?.stack ?? error}\n`);
-      process.exitCode = EXIT_RUNSC_FAILURE;
-    },
-  );
+  main(process.argv.slice(2))
+    .then(
+      (status) => {
+        process.exitCode = status;
+      },
+      (error: unknown) => {
+        process.stderr.write(`runsc: internal error: ${(error as Error)?.stack ?? error}\n`);
+        process.exitCode = EXIT_RUNSC_FAILURE;
+      },
+    )
+    .finally(discardPrestartedGofers);
 }
