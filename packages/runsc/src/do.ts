@@ -12,6 +12,16 @@ const EXIT_CANNOT_EXECUTE = 126;
 const EXIT_NOT_FOUND = 127;
 const EXIT_RUNSC_FAILURE = 125;
 const ENOENT = 2;
+/** Host signals that runsc passes into the sandbox, with their numbers. */
+const FORWARDED_SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGUSR2: 12,
+  SIGTERM: 15,
+  SIGTSTP: 20,
+  SIGWINCH: 28,
+};
 
 /** Implements `runsc do`: runs `commandLine` in a new sandbox and returns the exit status. */
 export async function runDo(values: FlagValues, commandLine: readonly string[]): Promise<number> {
@@ -53,13 +63,16 @@ export async function runDo(values: FlagValues, commandLine: readonly string[]):
     throw error;
   }
 
+  // Signals for runsc go into the sandbox, as docker forwards them to a
+  // container: to the terminal's foreground process group, or to the first
+  // process. SIGTSTP from the terminal reaches the sandbox and runsc itself
+  // keeps running.
   const forward = (signal: NodeJS.Signals) => {
-    sandbox.logger.info(`received ${signal}; ending the sandbox`);
-    sandbox.close();
-    process.exit(128 + (signal === "SIGINT" ? 2 : 15));
+    sandbox.logger.info(`forwarding ${signal} into the sandbox`);
+    sandbox.signal(FORWARDED_SIGNALS[signal]);
   };
-  process.once("SIGINT", forward);
-  process.once("SIGTERM", forward);
+  const forwarded = Object.keys(FORWARDED_SIGNALS) as NodeJS.Signals[];
+  for (const signal of forwarded) process.on(signal, forward);
   try {
     const status = await sandbox.run({ argv: commandLine, cwd: values.get("cwd") as string | undefined });
     if (status.kind === "exited") return status.code;
@@ -77,8 +90,7 @@ export async function runDo(values: FlagValues, commandLine: readonly string[]):
     }
     throw error;
   } finally {
-    process.off("SIGINT", forward);
-    process.off("SIGTERM", forward);
+    for (const signal of forwarded) process.off(signal, forward);
     sandbox.close();
   }
 }

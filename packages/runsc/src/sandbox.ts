@@ -145,10 +145,20 @@ export class Sandbox {
         rlimits: this.rlimits,
         stdio,
         searchPath: byteString(env.PATH ?? "/usr/local/bin:/usr/bin:/bin"),
+        stdinIsTerminal: isatty(stdin),
       });
     } finally {
       for (const file of stdio) file.decRef();
     }
+  }
+
+  /**
+   * Sends signal `signo` into the sandbox, as a terminal or process manager
+   * would: to the foreground process group of its terminal, or to its first
+   * process when it has no terminal.
+   */
+  signal(signo: number): void {
+    this.kernel.signalFromHost(signo);
   }
 
   /** Ends every process of the sandbox and frees its host resources. Idempotent. */

@@ -4,14 +4,14 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { childProcessesNamed, makeTempDir, PLATFORMS, runNative, runSandboxed } from "./harness";
+import { childProcessesNamed, makeTempDir, PLATFORMS, runNative, runSandboxed, RUNSC_BIN } from "./harness";
 
 let work: ReturnType<typeof makeTempDir>;
 
 beforeAll(() => {
   work = makeTempDir("runsc-processes");
   writeFileSync(join(work.path, "no-interpreter.sh"), "#!/no/such/interpreter\n", { mode: 0o755 });
-  for (const name of ["signals", "child_signals"]) {
+  for (const name of ["signals", "child_signals", "job_control"]) {
     execFileSync("gcc", ["-O1", "-o", join(work.path, name), join(__dirname, `fixtures/${name}.c`)]);
   }
 });
@@ -67,6 +67,19 @@ describe.each(PLATFORMS)("processes on %s", (platform) => {
       "path = os.path.join(os.getcwd(), 'no-interpreter.sh')",
       "try:\n    os.execv(path, [path])\nexcept OSError as error:\n    print(error.errno, error.strerror)",
     ].join("\n")]);
+  });
+
+  it("job control without a terminal", () => {
+    expectSameRun([join(work.path, "job_control")]);
+  });
+
+  it("job control on a controlling terminal", () => {
+    const ptyRunner = ["/usr/bin/python3", join(__dirname, "fixtures/run_in_pty.py"), "x\n"];
+    const native = runNative([...ptyRunner, join(work.path, "job_control")]);
+    const sandboxed = runNative([...ptyRunner, process.execPath, RUNSC_BIN, ...runscArgs, "do", join(work.path, "job_control")]);
+    expect(native.stdout).toContain("background read: stopped=1 stopsig=21");
+    expect(sandboxed.stdout).toBe(native.stdout);
+    expect(sandboxed.status).toBe(native.status);
   });
 
   it("leaves no stub behind", () => {

@@ -9,8 +9,9 @@ import type { SyscallResult, SyscallTable } from "../syscalls/registry";
 import { formatSyscall } from "../strace";
 import { FutexTable } from "./futex";
 import { releaseRobustFutexes } from "./robust-list";
+import { type Terminal, waitWhileStopped } from "./job-control";
 import { Logger } from "./log";
-import { deliverFaultSignal, deliverPendingSignals, ERESTART_RESTARTBLOCK, ERESTARTSYS, killThreadGroup, pendingSignals } from "./signals";
+import { deliverFaultSignal, deliverPendingSignals, ERESTART_RESTARTBLOCK, ERESTARTSYS, killThreadGroup, pendingSignals, queueSignal } from "./signals";
 import { becomeZombie } from "./process";
 import { addressSpaceOf, execve, releaseMemoryManager, searchPath } from "./exec";
 import { type Credentials, Task } from "./task";
@@ -64,6 +65,8 @@ export interface InitProcessSpec {
   readonly stdio: readonly FileDescription[];
   /** Directories searched for argv[0], as PATH. */
   readonly searchPath: string;
+  /** Whether stdin is a host terminal, which becomes the session's controlling terminal. */
+  readonly stdinIsTerminal?: boolean;
 }
 
 /**
@@ -82,6 +85,8 @@ export class Kernel {
   /** Futex wait queues of every process. */
   readonly futexes = new FutexTable();
   private nextPid = 1;
+  /** The controlling terminal of the first session, when its stdin is a host terminal. */
+  terminal: Terminal | undefined;
   /** The task whose system call the Sentry is serving, for /proc/self; set before each handler runs. */
   currentTask: Task | undefined;
   private readonly unsupportedLogged = new Set<number>();
@@ -128,6 +133,7 @@ export class Kernel {
     });
 
     const pid = this.allocatePid();
+    if (spec.stdinIsTerminal === true) this.terminal = { sid: pid, foregroundPgrp: pid };
     const group = new ThreadGroup(pid, undefined, undefined, fdTable, fs, { ...creds, groups: [...creds.groups] }, new Map(spec.rlimits));
     this.threadGroups.set(pid, group);
     const task = this.newTask(group, pid);
@@ -184,6 +190,10 @@ export class Kernel {
     const context = task.context;
     while (!task.exiting) {
       if (task.pendingRestart !== undefined || pendingSignals(task) !== 0n) deliverPendingSignals(task);
+      if (task.threadGroup.stopped) {
+        await waitWhileStopped(task);
+        continue;
+      }
       if (task.exiting) break;
       const trap = await context.switchTo(addressSpaceOf(task.mm));
       switch (trap.kind) {
@@ -304,6 +314,24 @@ export class Kernel {
     };
     const line = formatSyscall(nr, args, task.exiting ? undefined : returned, memory);
     this.options.strace?.(`[pid ${task.tid}] ${line}`);
+  }
+
+  /**
+   * Sends `signo` from outside the sandbox, as a terminal or a process
+   * manager does: to the terminal's foreground process group when there is
+   * a controlling terminal, otherwise to the first process.
+   */
+  signalFromHost(signo: number): void {
+    const pgid = this.terminal?.foregroundPgrp;
+    const info = { signo, code: 0x80 /* SI_KERNEL */, pid: 0, uid: 0, status: 0, addr: 0, value: 0n };
+    if (pgid === undefined) {
+      const init = this.threadGroups.get(1);
+      if (init !== undefined) queueSignal(init, undefined, info);
+      return;
+    }
+    for (const group of [...this.threadGroups.values()]) {
+      if (group.pgid === pgid && !group.zombie) queueSignal(group, undefined, info);
+    }
   }
 
   /** Frees every process, task and host resource of this kernel. */

@@ -195,7 +195,8 @@ export const WCLONE = 0x80000000;
 export interface WaitResult {
   readonly pid: number;
   readonly uid: number;
-  readonly status: ExitStatus;
+  /** An exit, or a stop or continue reported to WUNTRACED / WCONTINUED. */
+  readonly status: ExitStatus | { readonly kind: "stopped"; readonly signal: number } | { readonly kind: "continued" };
 }
 
 function matches(group: ThreadGroup, selector: WaitSelector): boolean {
@@ -227,6 +228,16 @@ export async function waitForChild(task: Task, selector: WaitSelector, options: 
         release(task.kernel, zombie);
       }
       return { pid: zombie.pid, uid: zombie.credentials.uid, status };
+    }
+    const stopped = candidates.find((child) => !child.zombie && child.stopped && !child.stopReported);
+    if (stopped !== undefined && (options & WUNTRACED) !== 0) {
+      if ((options & WNOWAIT) === 0) stopped.stopReported = true;
+      return { pid: stopped.pid, uid: stopped.credentials.uid, status: { kind: "stopped", signal: stopped.stopSignal } };
+    }
+    const continued = candidates.find((child) => !child.zombie && !child.stopped && !child.continuedReported);
+    if (continued !== undefined && (options & WCONTINUED) !== 0) {
+      if ((options & WNOWAIT) === 0) continued.continuedReported = true;
+      return { pid: continued.pid, uid: continued.credentials.uid, status: { kind: "continued" } };
     }
     if ((options & WNOHANG) !== 0) return undefined;
     await waitForChildEvent(task);

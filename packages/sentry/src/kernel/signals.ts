@@ -1,5 +1,6 @@
 import { Errno, SignalDefaultAction, signalDefaultAction, SyscallError, UserRegsOffset } from "@sandbox/abi";
 import { exitThreadGroup } from "./exit";
+import { continueThreadGroup, isOrphanedProcessGroup, STOP_SIGNALS, stopThreadGroup } from "./job-control";
 import type { Task } from "./task";
 import type { ExitStatus, SignalInfo, ThreadGroup } from "./thread-group";
 
@@ -81,7 +82,10 @@ export function queueSignal(group: ThreadGroup, task: Task | undefined, info: Si
     return;
   }
   if (signo === SIGCONT) {
-    // NOTE: job-control stops are not modeled, so SIGCONT has nothing to resume.
+    continueThreadGroup(group);
+  } else if ((STOP_SIGNALS & bit(signo)) !== 0n) {
+    group.sharedPending &= ~bit(SIGCONT);
+    for (const thread of group.tasks) thread.pending &= ~bit(SIGCONT);
   }
   const blockedEverywhere = [...group.tasks].every((thread) => (thread.signalMask & bit(signo)) !== 0n);
   if (isIgnored(group, signo) && !blockedEverywhere) return;
@@ -198,8 +202,10 @@ function handleSignal(task: Task, info: SignalInfo): void {
     const defaultAction = signalDefaultAction(signo);
     if (defaultAction === SignalDefaultAction.Terminate || defaultAction === SignalDefaultAction.Core) {
       killThreadGroup(group, fatalStatus(group, signo));
+    } else if (defaultAction === SignalDefaultAction.Stop) {
+      const fromTerminal = signo !== SIGSTOP;
+      if (!fromTerminal || !isOrphanedProcessGroup(task.kernel, group.pgid)) stopThreadGroup(group, signo);
     }
-    // NOTE: stop signals do not stop the process yet; their default action is treated as ignore.
     return;
   }
 

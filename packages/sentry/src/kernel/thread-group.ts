@@ -68,6 +68,16 @@ export class ThreadGroup {
   exitSignal = 17;
   /** Resolved when a vfork child execs or exits, releasing its parent. */
   vforkDone: (() => void) | undefined;
+  /** True while the process is stopped by a stop signal (job control). */
+  stopped = false;
+  /** The signal that stopped the process. */
+  stopSignal = 0;
+  /** Whether wait with WUNTRACED has reported the current stop. */
+  stopReported = true;
+  /** Whether wait with WCONTINUED has reported the last continue. */
+  continuedReported = true;
+  /** Called when the process continues, waking its stopped tasks. */
+  readonly resumeWaiters = new Set<() => void>();
   /** True once every task has exited and the process waits to be reaped by its parent. */
   zombie = false;
   /** Called when a child changes state, so that waiting parents look again. */

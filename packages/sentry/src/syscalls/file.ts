@@ -3,6 +3,8 @@ import { decodeIovecs, Errno, IOVEC_SIZE, SyscallError, UIO_MAXIOV } from "@sand
 import { type FileDescription, pipeOf } from "@sandbox/vfs";
 import type { Task } from "../kernel/task";
 import { readBlocking, writeBlocking } from "../kernel/file-wait";
+import { isOrphanedProcessGroup } from "../kernel/job-control";
+import { ERESTARTSYS, queueSignal } from "../kernel/signals";
 import { writeInt32 } from "../kernel/user-memory";
 import type { SyscallGroup } from "./registry";
 import { statBytes } from "./stat-encoding";
@@ -36,6 +38,12 @@ const TCSETSF = 0x5404;
 const TIOCGWINSZ = 0x5413;
 const TIOCSWINSZ = 0x5414;
 const TIOCGPGRP = 0x540f;
+const TIOCSPGRP = 0x5410;
+const TIOCGSID = 0x5429;
+const TIOCSCTTY = 0x540e;
+const TIOCNOTTY = 0x5422;
+const SIGTTIN = 21;
+const SIGTTOU = 22;
 const FIONREAD = 0x541b;
 const FIONBIO = 0x5421;
 const FIOCLEX = 0x5451;
@@ -56,6 +64,8 @@ function transferLength(count: number): number {
 /** read(2); waits for data on a blocking pipe or terminal. */
 async function read(task: Task): Promise<number> {
   const file = fileOf(task, task.intArg(0));
+  const stopped = backgroundRead(task, file);
+  if (stopped !== undefined) return stopped;
   const buffer = new Uint8Array(transferLength(task.numberArg(2)));
   const count = await readBlocking(task, file, () => file.read(buffer));
   if (count > 0) task.mm.copyOut(task.numberArg(1), buffer.subarray(0, count));
@@ -236,6 +246,44 @@ function fcntl(task: Task): number {
   }
 }
 
+/** Returns the sandbox's controlling terminal when the caller's session has it, or throws ENOTTY. */
+function controllingTerminal(task: Task) {
+  const terminal = task.kernel.terminal;
+  if (terminal === undefined || terminal.sid !== task.threadGroup.sid) throw new SyscallError(Errno.ENOTTY);
+  return terminal;
+}
+
+/** Reports whether a background process touching the terminal gets `signo` (it neither blocks nor ignores it, and its group is not orphaned). */
+function stopsBackgroundAccess(task: Task, signo: number): boolean {
+  const action = task.threadGroup.signalActions[signo];
+  const blocked = (task.signalMask & (1n << BigInt(signo - 1))) !== 0n;
+  return !blocked && action.handler !== 1n && !isOrphanedProcessGroup(task.kernel, task.threadGroup.pgid);
+}
+
+/** Sends `signo` to the caller's process group and makes the call restart after it, as the tty layer does. */
+function sendToProcessGroup(task: Task, signo: number): number {
+  for (const group of [...task.kernel.threadGroups.values()]) {
+    if (group.pgid === task.threadGroup.pgid && !group.zombie) {
+      queueSignal(group, undefined, { signo, code: 0x80, pid: 0, uid: 0, status: 0, addr: 0, value: 0n });
+    }
+  }
+  return -ERESTARTSYS;
+}
+
+/**
+ * Applies job control to a read of the controlling terminal: a background
+ * process gets SIGTTIN (the read restarts once it continues), or EIO when it
+ * ignores or blocks SIGTTIN. Returns undefined when the read may go on.
+ */
+function backgroundRead(task: Task, file: FileDescription): number | undefined {
+  const terminal = task.kernel.terminal;
+  const hostFd = file.impl.hostFd;
+  if (terminal === undefined || hostFd === undefined || terminal.sid !== task.threadGroup.sid) return undefined;
+  if (task.threadGroup.pgid === terminal.foregroundPgrp || !isatty(hostFd)) return undefined;
+  if (!stopsBackgroundAccess(task, SIGTTIN)) throw new SyscallError(Errno.EIO);
+  return sendToProcessGroup(task, SIGTTIN);
+}
+
 /** The window size of a host terminal, from Node's view of stdout, or 80x24. */
 function hostWindowSize(): { rows: number; columns: number } {
   const stream = process.stdout as { rows?: number; columns?: number };
@@ -301,8 +349,28 @@ function ioctl(task: Task): number {
     }
     case TIOCSWINSZ:
       return 0;
-    case TIOCGPGRP:
-      writeInt32(task.mm, arg, task.threadGroup.pgid);
+    case TIOCGPGRP: {
+      const terminal = controllingTerminal(task);
+      writeInt32(task.mm, arg, terminal.foregroundPgrp);
+      return 0;
+    }
+    case TIOCSPGRP: {
+      const terminal = controllingTerminal(task);
+      const pgrp = new DataView(task.mm.copyIn(arg, 4).buffer).getInt32(0, true);
+      if (pgrp < 0) throw new SyscallError(Errno.EINVAL);
+      const group = task.threadGroup;
+      if (group.pgid !== terminal.foregroundPgrp && stopsBackgroundAccess(task, SIGTTOU)) return sendToProcessGroup(task, SIGTTOU);
+      const exists = [...task.kernel.threadGroups.values()].some((other) => other.pgid === pgrp && other.sid === group.sid && !other.zombie);
+      if (!exists) throw new SyscallError(Errno.EPERM);
+      terminal.foregroundPgrp = pgrp;
+      return 0;
+    }
+    case TIOCGSID:
+      writeInt32(task.mm, arg, controllingTerminal(task).sid);
+      return 0;
+    case TIOCSCTTY:
+    case TIOCNOTTY:
+      // NOTE: the controlling terminal is fixed at start-up; acquiring or dropping it is accepted without effect.
       return 0;
     case FIONREAD:
       writeInt32(task.mm, arg, 0);

@@ -5,6 +5,7 @@ import {
   CLONE_VM,
   CSIGNAL,
   type CloneRequest,
+  type WaitResult,
   waitForChild,
   WALL,
   WCLONE,
@@ -28,6 +29,9 @@ const P_PIDFD = 3;
 const CLD_EXITED = 1;
 const CLD_KILLED = 2;
 const CLD_DUMPED = 3;
+const CLD_STOPPED = 5;
+const CLD_CONTINUED = 6;
+const SIGCONT = 18;
 const CLONE_ARGS_SIZE_VER0 = 64;
 
 /** Starts a child and, for CLONE_VFORK, waits until it execs or exits. */
@@ -88,6 +92,14 @@ function selectorFor(task: Task, pid: number) {
   return { pid };
 }
 
+/** The wait(2) status word of a wait result: exits as usual, stops as 0x7f | signal << 8, continues as 0xffff. */
+function waitResultWord(result: WaitResult): number {
+  const status = result.status;
+  if (status.kind === "stopped") return 0x7f | (status.signal << 8);
+  if (status.kind === "continued") return 0xffff;
+  return waitStatusWord(status);
+}
+
 /** wait4(2). NOTE: the rusage of the child is reported as zeros. */
 async function wait4(task: Task): Promise<number> {
   const pid = task.intArg(0);
@@ -98,7 +110,7 @@ async function wait4(task: Task): Promise<number> {
   if (pid === -0x8000_0000) throw new SyscallError(Errno.ESRCH);
   const result = await waitForChild(task, selectorFor(task, pid), options | WEXITED);
   if (result === undefined) return 0;
-  if (statusAddr !== 0) writeInt32(task.mm, statusAddr, waitStatusWord(result.status));
+  if (statusAddr !== 0) writeInt32(task.mm, statusAddr, waitResultWord(result));
   if (rusageAddr !== 0) task.mm.copyOut(rusageAddr, new Uint8Array(144));
   return result.pid;
 }
@@ -136,10 +148,15 @@ async function waitid(task: Task): Promise<number> {
       const view = new DataView(bytes.buffer);
       const status = result.status;
       view.setInt32(0, SIGCHLD, true);
-      view.setInt32(8, status.kind === "exited" ? CLD_EXITED : status.coreDumped ? CLD_DUMPED : CLD_KILLED, true);
+      const [code, value] =
+        status.kind === "exited" ? [CLD_EXITED, status.code]
+        : status.kind === "signaled" ? [status.coreDumped ? CLD_DUMPED : CLD_KILLED, status.signal]
+        : status.kind === "stopped" ? [CLD_STOPPED, status.signal]
+        : [CLD_CONTINUED, SIGCONT];
+      view.setInt32(8, code, true);
       view.setInt32(16, result.pid, true);
       view.setUint32(20, result.uid, true);
-      view.setInt32(24, status.kind === "exited" ? status.code : status.signal, true);
+      view.setInt32(24, value, true);
     }
     task.mm.copyOut(infoAddr, bytes);
   }
