@@ -1,6 +1,6 @@
 // The runsc command line: strace output, exit statuses of bad input, flags.
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUSYBOX, DIFFERENTIAL_PLATFORMS, makeTempDir, runNative, runSandboxed, RUNSC_BIN } from "./harness";
@@ -147,3 +147,49 @@ describe("help", () => {
     expect(result.stderr).toMatch(/platform (systrap|ptrace): --platform=auto chose \1, the first whose probe passed/);
   });
 });
+
+describe("cleanup", () => {
+  it("SIGKILL of runsc leaves no stub or gofer", async () => {
+    const child = spawn(process.execPath, [RUNSC_BIN, "do", BUSYBOX, "sleep", "30"], { stdio: "ignore" });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const stubs = sandboxChildren(child.pid ?? -1);
+    expect(stubs.length).toBeGreaterThan(0);
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.once("exit", resolve));
+    // The gofer notices the closed socket and exits; give it a moment.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    for (const pid of stubs) expect(isAlive(pid), `process ${pid}`).toBe(false);
+  });
+
+  it("SIGTERM of runsc ends the sandboxed program", async () => {
+    const child = spawn(process.execPath, [RUNSC_BIN, "do", BUSYBOX, "sleep", "30"], { stdio: "ignore" });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const stubs = sandboxChildren(child.pid ?? -1);
+    child.kill("SIGTERM");
+    const code = await new Promise((resolve) => child.once("exit", (status) => resolve(status)));
+    expect(code).toBe(143);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const pid of stubs) expect(isAlive(pid), `process ${pid}`).toBe(false);
+  });
+});
+
+/** Pids of the stubs and gofers whose parent is `parentPid`. */
+function sandboxChildren(parentPid: number): number[] {
+  const result = spawnSync("/bin/ps", ["-e", "-o", "pid=,ppid=,comm=,args="]);
+  return result.stdout
+    .toString()
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, ppid, comm, ...args]) => Number(ppid) === parentPid && (comm.endsWith("-stub") || args.some((arg) => arg.endsWith("/gofer.js"))))
+    .map(([pid]) => Number(pid));
+}
+
+/** Reports whether `pid` is running; a zombie waiting for init to reap it counts as gone. */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}

@@ -84,3 +84,20 @@ export function childProcessesNamed(name: string, parentPid?: number): number[] 
   }
   return found;
 }
+
+/**
+ * Pids of stubs and gofers whose runsc is gone (their parent is now init).
+ * A stub or gofer of a sandbox that is still running, for example in a test
+ * file that runs in parallel, has a live parent and is not counted.
+ */
+export function leftoverSandboxProcesses(): number[] {
+  const found: number[] = [];
+  const result = spawnSync("/bin/ps", ["-e", "-o", "pid=,ppid=,comm=,args="]);
+  for (const line of result.stdout.toString().split("\n")) {
+    const [pid, ppid, comm, ...args] = line.trim().split(/\s+/);
+    const isStub = comm === "sandbox-stub" || comm === "systrap-stub";
+    const isGofer = args.some((arg) => arg.endsWith("/gofer.js")) && args.some((arg) => arg.startsWith("--socket-fd="));
+    if ((isStub || isGofer) && Number(ppid) === 1) found.push(Number(pid));
+  }
+  return found;
+}
