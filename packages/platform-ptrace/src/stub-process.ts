@@ -149,9 +149,9 @@ export class StubThread {
 }
 
 /**
- * A traced stub process. Its main thread never runs application code: it
+ * A traced stub process. Its main thread never runs application code. It
  * stays stopped, ready to run the host system calls the platform injects
- * (mmap, munmap, mprotect, and clone for the threads that do run contexts),
+ * (mmap, munmap, mprotect, and clone for the threads that run contexts),
  * even while other threads of the stub run the application.
  */
 export class StubProcess {

@@ -5,10 +5,11 @@ import { PtracePlatform } from "@sandbox/platform-ptrace";
 import { SystrapPlatform } from "@sandbox/platform-systrap";
 
 /**
- * Platform names in the order `--platform=auto` tries them: systrap first,
- * because a system call costs a few microseconds there against tens under
- * ptrace, kvm next (hardware-enforced address spaces where /dev/kvm works),
- * and ptrace last, because it works wherever ptrace is allowed.
+ * Platform names in the order `--platform=auto` tries them. systrap comes
+ * first, because a system call costs a few microseconds there against tens
+ * under ptrace. kvm comes next, for its hardware-enforced address spaces.
+ * ptrace comes last, because it works wherever ptrace is allowed.
+ * NOTE: on PVM hosts kvm returns to user mode from the host and is slower than ptrace.
  */
 export const AUTO_ORDER = ["systrap", "kvm", "ptrace"] as const;
 

@@ -58,8 +58,8 @@ function byteString(text: string): string {
 /**
  * A sandbox: one Sentry kernel with its memory file, platform and file
  * system. `runsc do` uses it, and so can any Node program that embeds the
- * Sentry. In an embedding process nothing confines the Node process itself,
- * so the isolation is that of the platform: the program's system calls are
+ * Sentry. In an embedding process nothing confines the Node process itself.
+ * The isolation is that of the platform: the program's system calls are
  * served by the Sentry, but the host process running the Sentry is not
  * restricted as a detached runsc sandbox process is.
  */
@@ -67,7 +67,7 @@ export class Sandbox {
   readonly id = randomBytes(4).toString("hex");
   readonly memoryFile: MemoryFile;
   readonly platform: Platform;
-  /** Why the platform was chosen, for --debug. */
+  /** The reason the platform was chosen, for --debug. */
   readonly platformReason: string;
   readonly logger: Logger;
   /** The mounts of the sandbox and the gofers behind them. */

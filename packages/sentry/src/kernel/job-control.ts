@@ -47,7 +47,7 @@ function notifyParent(group: ThreadGroup, code: number, status: number): void {
   parent.notifyChildWaiters();
 }
 
-/** Stops every thread of `group` as the default action of `signo` does, and tells the parent. */
+/** Stops every thread of `group` as the default action of `signo` does, and notifies the parent. */
 export function stopThreadGroup(group: ThreadGroup, signo: number): void {
   if (group.stopped || group.exitStatus !== undefined) return;
   group.stopped = true;
@@ -56,7 +56,7 @@ export function stopThreadGroup(group: ThreadGroup, signo: number): void {
   notifyParent(group, CLD_STOPPED, signo);
 }
 
-/** Resumes a stopped `group`, as SIGCONT does when it arrives, and tells the parent. */
+/** Resumes a stopped `group`, as SIGCONT does when it arrives, and notifies the parent. */
 export function continueThreadGroup(group: ThreadGroup): void {
   group.sharedPending &= ~STOP_SIGNALS;
   for (const task of group.tasks) task.pending &= ~STOP_SIGNALS;

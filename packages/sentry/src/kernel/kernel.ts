@@ -71,7 +71,7 @@ export interface InitProcessSpec {
 
 /**
  * One sandbox's kernel: its processes, the syscall table and the run loop
- * of each task. A Kernel holds no process-global state, so several may run
+ * of each task. A Kernel keeps no process-global state, so several may run
  * in one Node process.
  */
 export class Kernel {

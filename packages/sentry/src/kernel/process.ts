@@ -175,7 +175,7 @@ function release(kernel: Kernel, group: ThreadGroup): void {
   if (kernel.threadGroups.get(group.pid) === group && group.pid !== 1) kernel.threadGroups.delete(group.pid);
 }
 
-/** Which children a wait call accepts. */
+/** The children that a wait call accepts. */
 export interface WaitSelector {
   /** -1: any child; > 0: that pid; otherwise the process group -pid (0: the caller's). */
   readonly pid: number;

@@ -2,7 +2,7 @@ import type { MemoryManager } from "@sandbox/mm";
 import type { FdTable, FsContext } from "@sandbox/vfs";
 import type { Credentials, Task } from "./task";
 
-/** How a process ended, as wait(2) encodes it. */
+/** The end of a process, as wait(2) encodes it. */
 export type ExitStatus =
   | { readonly kind: "exited"; readonly code: number }
   | { readonly kind: "signaled"; readonly signal: number; readonly coreDumped: boolean };
@@ -26,7 +26,7 @@ function memoryManagerId(mm: MemoryManager): number {
   return id;
 }
 
-/** What a delivered signal reports in its siginfo. */
+/** The siginfo fields of a signal. */
 export interface SignalInfo {
   signo: number;
   code: number;
@@ -64,7 +64,7 @@ export class ThreadGroup {
   readonly children = new Set<ThreadGroup>();
   /** Signal actions by signal number (1-64). */
   signalActions: SignalAction[] = Array.from({ length: 65 }, () => ({ handler: 0n, flags: 0n, restorer: 0n, mask: 0n }));
-  /** Signal sent to the parent when this process exits (SIGCHLD unless clone said otherwise). */
+  /** Signal sent to the parent when this process exits (SIGCHLD unless clone requested another). */
   exitSignal = 17;
   /** Resolved when a vfork child execs or exits, releasing its parent. */
   vforkDone: (() => void) | undefined;
