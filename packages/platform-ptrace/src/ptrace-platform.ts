@@ -61,6 +61,7 @@ class PtraceAddressSpace implements AddressSpace {
   }
 
   unmap(addr: number, length: number): void {
+    if (!this.stub.isAlive) return;
     this.check(this.stub.inject(SYS_MUNMAP, [addr, length]), "munmap", addr, length);
   }
 

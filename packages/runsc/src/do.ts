@@ -3,7 +3,7 @@ import { errnoMessage, signalName, SyscallError } from "@sandbox/abi";
 import { PlatformUnavailableError } from "@sandbox/platform";
 import { LogLevel, WorkingDirectoryError } from "@sandbox/sentry";
 import type { FlagValues } from "./flags";
-import { parseVolume, type Volume } from "./filesystem";
+import { checkVolumeSource, parseVolume, type Volume } from "./filesystem";
 import { Sandbox } from "./sandbox";
 
 /** Exit status when the command was found but could not be executed, as env(1) and shells use it. */
@@ -12,11 +12,15 @@ const EXIT_CANNOT_EXECUTE = 126;
 const EXIT_NOT_FOUND = 127;
 const EXIT_RUNSC_FAILURE = 125;
 const ENOENT = 2;
+const SIGINT = 2;
+const SIGPIPE = 13;
 /** Host signals that runsc passes into the sandbox, with their numbers. */
 const FORWARDED_SIGNALS: Record<string, number> = {
   SIGHUP: 1,
   SIGINT: 2,
   SIGQUIT: 3,
+  // A listener also keeps Node from starting its debugger on SIGUSR1.
+  SIGUSR1: 10,
   SIGUSR2: 12,
   SIGTERM: 15,
   SIGTSTP: 20,
@@ -40,6 +44,7 @@ export async function runDo(values: FlagValues, commandLine: readonly string[]):
   let volumes: Volume[];
   try {
     volumes = ((values.get("volume") as string[] | undefined) ?? []).map(parseVolume);
+    for (const volume of volumes) checkVolumeSource(volume);
   } catch (error) {
     process.stderr.write(`runsc: ${(error as Error).message}\n`);
     return EXIT_RUNSC_FAILURE;
@@ -76,8 +81,11 @@ export async function runDo(values: FlagValues, commandLine: readonly string[]):
   try {
     const status = await sandbox.run({ argv: commandLine, cwd: values.get("cwd") as string | undefined });
     if (status.kind === "exited") return status.code;
-    const name = signalName(status.signal) ?? `signal ${status.signal}`;
-    process.stderr.write(`runsc: ${commandLine[0]} was killed by ${name}${status.coreDumped ? " (core dumped)" : ""}\n`);
+    // Like a shell, stay quiet about the signals that end pipelines and interrupted commands.
+    if (status.signal !== SIGPIPE && status.signal !== SIGINT) {
+      const name = signalName(status.signal) ?? `signal ${status.signal}`;
+      process.stderr.write(`runsc: ${commandLine[0]} was killed by ${name}${status.coreDumped ? " (core dumped)" : ""}\n`);
+    }
     return 128 + status.signal;
   } catch (error) {
     if (error instanceof WorkingDirectoryError) {

@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { type GoferProcess, GoferFileSystem, spawnGofer, takePrestartedGofer } from "@sandbox/gofer";
 import type { ProcFileSystem } from "@sandbox/sentry";
@@ -41,6 +42,28 @@ export function parseVolume(text: string): Volume {
   if (mode !== "ro" && mode !== "rw") throw new Error(`invalid volume mode "${mode}" in "${text}": use ro or rw`);
   if (!parts[0].startsWith("/") || !parts[1].startsWith("/")) throw new Error(`invalid volume "${text}": both paths must be absolute`);
   return { hostPath: parts[0], sandboxPath: parts[1], readOnly: mode === "ro" };
+}
+
+/** Sandbox paths a volume may not cover, because the Sentry's own file systems live there. */
+const RESERVED_MOUNT_POINTS = ["/", "/proc", "/dev"];
+
+/**
+ * Checks, before any gofer starts, that a volume's host path is an existing
+ * directory and that its sandbox path is not reserved; throws an Error that
+ * names the volume otherwise.
+ */
+export function checkVolumeSource(volume: Volume): void {
+  const sandboxPath = volume.sandboxPath.replace(/\/+$/, "") || "/";
+  if (RESERVED_MOUNT_POINTS.includes(sandboxPath)) {
+    throw new Error(`invalid volume target ${volume.sandboxPath}: ${RESERVED_MOUNT_POINTS.join(", ")} cannot be replaced`);
+  }
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(volume.hostPath).isDirectory();
+  } catch (error) {
+    throw new Error(`invalid volume source ${volume.hostPath}: ${(error as Error).message}`);
+  }
+  if (!isDirectory) throw new Error(`invalid volume source ${volume.hostPath}: not a directory`);
 }
 
 /** Makes every missing directory of `path`, as mkdir -p does. */

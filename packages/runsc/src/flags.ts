@@ -12,8 +12,8 @@ export interface FlagSpec {
 /** Flags accepted before the command and again after it, as gVisor's runsc does. */
 export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   { name: "platform", kind: "string", choices: ["auto", "ptrace", "systrap", "kvm"], defaultValue: "auto", help: "platform that runs the application: auto, ptrace, systrap or kvm" },
-  { name: "network", kind: "string", choices: ["sandbox", "none", "host"], defaultValue: "sandbox", help: "network stack: sandbox (user-space netstack), none (loopback only) or host" },
-  { name: "root", kind: "string", defaultValue: "/var/run/runsc", help: "directory that holds the state of containers" },
+  { name: "network", kind: "string", choices: ["sandbox", "none", "host"], defaultValue: "sandbox", help: "network stack: sandbox, none or host (sockets are not served yet, so none of them gives network access)" },
+  { name: "root", kind: "string", defaultValue: "/var/run/runsc", help: "state directory of the OCI runtime commands, which this runsc does not have yet" },
   { name: "debug", kind: "boolean", help: "log debug messages, including the platform choice, to stderr or --debug-log" },
   { name: "debug-log", kind: "string", help: "file to write log messages to instead of stderr" },
   { name: "strace", kind: "boolean", help: "print every system call of the sandboxed program in strace's format" },

@@ -73,6 +73,8 @@ export function spawnGofer(options: SpawnGoferOptions): SpawnedGofer {
   try {
     child = spawn(options.nodePath ?? process.execPath, args, {
       stdio: ["ignore", "ignore", "inherit", goferEnd],
+      // A session of its own: a Ctrl-C on the terminal must not reach the gofer, only the sandbox.
+      detached: true,
       env: options.env ?? process.env,
     });
   } catch (error) {

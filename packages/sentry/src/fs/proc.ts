@@ -52,6 +52,7 @@ export class ProcFileSystem extends SyntheticFileSystem {
     entries.set("filesystems", () => new SyntheticFile(this, "/filesystems", () => "nodev\tproc\nnodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tpipefs\nnodev\toverlay\n"));
     entries.set("mounts", () => new SyntheticSymlink(this, "/mounts", () => "self/mounts"));
     entries.set("sys", () => this.sysDirectory());
+    entries.set("stat", () => new SyntheticFile(this, "/stat", () => this.systemStat()));
     return entries;
   }
 
@@ -70,7 +71,7 @@ export class ProcFileSystem extends SyntheticFileSystem {
       map.set("stat", () => new SyntheticFile(this, `${path}/stat`, () => this.stat(group, leader()), 0o444, owner));
       map.set("statm", () => new SyntheticFile(this, `${path}/statm`, () => this.statm(group), 0o444, owner));
       map.set("mounts", () => new SyntheticFile(this, `${path}/mounts`, () => this.mounts(), 0o444, owner));
-      map.set("environ", () => new SyntheticFile(this, `${path}/environ`, () => "", 0o400, owner));
+      map.set("environ", () => new SyntheticFile(this, `${path}/environ`, () => group.envp.map((entry) => `${entry}\0`).join(""), 0o400, owner));
       map.set("fd", () => new SyntheticDirectory(this, `${path}/fd`, () => this.fdEntries(group, `${path}/fd`), 0o500, owner));
       map.set("task", () => new SyntheticDirectory(this, `${path}/task`, () => this.taskEntries(group, `${path}/task`), 0o555, owner));
       return map;
@@ -184,6 +185,13 @@ export class ProcFileSystem extends SyntheticFileSystem {
       blocks.push(`processor\t: ${cpu}\nvendor_id\t: sandbox\nmodel name\t: sandbox virtual CPU\nflags\t\t: fpu sse sse2\n\n`);
     }
     return blocks.join("");
+  }
+
+  /** /proc/stat: CPU lines without accounting, the boot time and process counts. */
+  private systemStat(): string {
+    const bootSeconds = Math.floor((Date.now() - Number(process.hrtime.bigint() - this.kernel.bootTime) / 1e6) / 1000);
+    const cpus = Array.from({ length: this.kernel.cpuCount }, (_, cpu) => `cpu${cpu} 0 0 0 0 0 0 0 0 0 0\n`).join("");
+    return `cpu  0 0 0 0 0 0 0 0 0 0\n${cpus}intr 0\nctxt 0\nbtime ${bootSeconds}\nprocesses ${this.kernel.lastPid}\nprocs_running 1\nprocs_blocked 0\n`;
   }
 
   private uptime(): string {

@@ -1,6 +1,6 @@
 import { Errno, SyscallError, UserRegsOffset, USER_CS, USER_DS, USER_EFLAGS } from "@sandbox/abi";
 import { MemoryManager } from "@sandbox/mm";
-import type { AddressSpace } from "@sandbox/platform";
+import { type AddressSpace, PlatformError } from "@sandbox/platform";
 import type { FileDescription, FsContext } from "@sandbox/vfs";
 import { hasElfMagic } from "../loader/elf";
 import { type ExecutableFile, loadProgram } from "../loader/load";
@@ -112,8 +112,15 @@ export function forkMemoryManager(kernel: Kernel, mm: MemoryManager): MemoryMana
 
 /** Frees a memory manager and the platform address space behind it. */
 export function releaseMemoryManager(mm: MemoryManager): void {
-  mm.release();
-  addressSpaces.get(mm)?.release();
+  const addressSpace = addressSpaces.get(mm);
+  try {
+    mm.release();
+  } catch (error) {
+    // The host side may already be gone (a stub killed from outside); the pages are freed either way.
+    if (!(error instanceof PlatformError)) throw error;
+  } finally {
+    addressSpace?.release();
+  }
 }
 
 /**
@@ -167,6 +174,7 @@ export function execve(task: Task, path: string, argv: readonly string[], envp: 
   resetCaughtSignals(group);
   group.executablePath = program.file.vd === undefined ? program.path : kernel.options.vfs.pathOf(group.fs.root, program.file.vd);
   group.argv = program.argv;
+  group.envp = envp;
   task.name = baseName(program.path);
 
   const regs = task.regs;
@@ -221,6 +229,7 @@ function baseName(path: string): string {
  * candidate was found but not executable.
  */
 export function searchPath(kernel: Kernel, ctx: FsContext, name: string, searchPath: string): string {
+  if (name === "") throw new SyscallError(Errno.ENOENT, "empty program name");
   if (name.includes("/")) return name;
   let sawAccessError = false;
   for (const directory of searchPath.split(":")) {

@@ -1,6 +1,6 @@
 import { Errno, errnoMessage, SyscallError, syscallName, UserRegsOffset } from "@sandbox/abi";
 import type { MemoryFile, PageAllocator } from "@sandbox/mm";
-import type { Platform } from "@sandbox/platform";
+import { type Platform, PlatformError } from "@sandbox/platform";
 import { Credentials as VfsCredentials, FdTable, type FileDescription, NR_OPEN, PipeFileSystem, type VirtualFileSystem } from "@sandbox/vfs";
 
 const RLIMIT_NOFILE = 7;
@@ -180,7 +180,12 @@ export class Kernel {
         this.retireTask(task);
         return;
       }
-      this.logger.error(`task failed in the Sentry: ${(error as Error).stack ?? error}`, task.tid);
+      if (error instanceof PlatformError) {
+        // The host side of the task went away (for example its stub was killed): the process dies as by SIGKILL.
+        this.logger.warning(`platform failed under the task, killing its process: ${error.message}`, task.tid);
+      } else {
+        this.logger.error(`task failed in the Sentry: ${(error as Error).stack ?? error}`, task.tid);
+      }
       killThreadGroup(task.threadGroup, { kind: "signaled", signal: 9, coreDumped: false });
       this.retireTask(task);
     });

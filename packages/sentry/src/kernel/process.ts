@@ -85,6 +85,7 @@ export function clone(task: Task, request: CloneRequest): number {
     group.exitSignal = request.exitSignal;
     group.executablePath = parentGroup.executablePath;
     group.argv = parentGroup.argv;
+    group.envp = parentGroup.envp;
     parent.children.add(group);
     kernel.threadGroups.set(tid, group);
   }

@@ -91,6 +91,8 @@ export class ThreadGroup {
   executablePath = "";
   /** The argument vector of the last execve, for /proc/self/cmdline. */
   argv: readonly string[] = [];
+  /** The environment of the last execve, for /proc/self/environ. */
+  envp: readonly string[] = [];
   /** Process group and session ids. */
   pgid: number;
   sid: number;

@@ -414,6 +414,17 @@ function adviceAccepted(task: Task): number {
   return 0;
 }
 
+/**
+ * The socket calls that take a descriptor (getpeername, getsockname,
+ * getsockopt, setsockopt, shutdown, ...): no descriptor of the sandbox is a
+ * socket yet, so they fail with EBADF or ENOTSOCK as Linux does for other files.
+ * NOTE: socket(2) itself is not served and returns ENOSYS.
+ */
+function notASocket(task: Task): number {
+  fileOf(task, task.intArg(0));
+  throw new SyscallError(Errno.ENOTSOCK);
+}
+
 /** The descriptor-based file system calls. */
 export const fileSyscalls: SyscallGroup = {
   read,
@@ -440,4 +451,18 @@ export const fileSyscalls: SyscallGroup = {
   syncfs: fsync,
   fadvise64: adviceAccepted,
   flock: adviceAccepted,
+  getpeername: notASocket,
+  getsockname: notASocket,
+  getsockopt: notASocket,
+  setsockopt: notASocket,
+  shutdown: notASocket,
+  connect: notASocket,
+  bind: notASocket,
+  listen: notASocket,
+  accept: notASocket,
+  accept4: notASocket,
+  sendto: notASocket,
+  recvfrom: notASocket,
+  sendmsg: notASocket,
+  recvmsg: notASocket,
 };
