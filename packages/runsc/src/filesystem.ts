@@ -2,8 +2,13 @@ import { statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { type GoferProcess, GoferFileSystem, spawnGofer, takePrestartedGofer } from "@sandbox/gofer";
 import type { ProcFileSystem } from "@sandbox/sentry";
+import { isatty } from "node:tty";
+import { Errno, SyscallError } from "@sandbox/abi";
 import {
   DeviceRegistry,
+  HostFdFile,
+  makeDev,
+  S_IFCHR,
   type FileSystem,
   type FsContext,
   newDevFileSystem,
@@ -98,7 +103,9 @@ export class SandboxFileSystem {
       vfs.mountRoot(new OverlayFileSystem(lower, upper, { dev: vfs.allocateDevice() }));
       const ctx = vfs.newContext();
       for (const path of ["/dev", "/proc", "/tmp"]) makeDirectories(vfs, ctx, path);
-      vfs.mount(ctx, "/dev", newDevFileSystem(vfs.allocateDevice(), this.devices));
+      const dev = newDevFileSystem(vfs.allocateDevice(), this.devices);
+      this.addTerminalDevice(dev);
+      vfs.mount(ctx, "/dev", dev);
       makeDirectories(vfs, ctx, "/dev/shm");
       vfs.mount(ctx, "/dev/shm", this.tmpfs());
       vfs.mount(ctx, "/tmp", this.tmpfs());
@@ -110,6 +117,20 @@ export class SandboxFileSystem {
       this.close();
       throw error;
     }
+  }
+
+  /**
+   * Adds /dev/tty (character device 5,0), which opens the host terminal the
+   * sandbox's stdin is connected to, and fails with ENXIO when there is none,
+   * as it does for a process without a controlling terminal.
+   */
+  private addTerminalDevice(dev: TmpFileSystem): void {
+    const ttyDevice = makeDev(5, 0);
+    this.devices.registerCharacterDevice(ttyDevice, () => {
+      if (!isatty(0)) throw new SyscallError(Errno.ENXIO, "no controlling terminal");
+      return new HostFdFile(0);
+    });
+    dev.root().mknod("tty", S_IFCHR | 0o666, ttyDevice, { uid: 0, gid: 0 });
   }
 
   /** Mounts the Sentry's procfs at /proc; it needs the kernel, which needs this file system first. */

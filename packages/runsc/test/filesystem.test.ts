@@ -120,6 +120,16 @@ describe.each(PLATFORMS)("file system on %s", (platform) => {
   });
 });
 
+it("/dev/tty opens the terminal of stdin", () => {
+  const ptyRunner = ["/usr/bin/python3", join(__dirname, "fixtures/run_in_pty.py"), ""];
+  const withTerminal = runNative([...ptyRunner, process.execPath, RUNSC_BIN, "do", "/bin/sh", "-c", "echo via-tty > /dev/tty"]);
+  expect(withTerminal.stdout).toBe("via-tty\n");
+  expect(withTerminal.status).toBe(0);
+  const withoutTerminal = runSandboxed(["/bin/sh", "-c", "echo x > /dev/tty"], { input: "" });
+  expect(withoutTerminal.stderr).toContain("No such device or address");
+  expect(withoutTerminal.status).toBe(2);
+});
+
 it("missing working directory exits 125 with the reason", () => {
   const result = runNative([process.execPath, RUNSC_BIN, "do", "--cwd=/no/such/dir", "/bin/true"]);
   expect(result.status).toBe(125);
