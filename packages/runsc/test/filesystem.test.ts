@@ -87,6 +87,16 @@ describe.each(PLATFORMS)("file system on %s", (platform) => {
     expect(existsSync(join(volume, "denied.txt"))).toBe(false);
   });
 
+  it("/proc/mounts lists every mount", () => {
+    const volume = join(work.path, "volume");
+    const result = runSandboxed(["/bin/cat", "/proc/mounts"], { runscArgs, doArgs: [`--volume=${volume}:/data:ro`], cwd: work.path });
+    const lines = result.stdout.split("\n");
+    expect(lines[0]).toBe("overlay / overlay rw 0 0");
+    for (const expected of ["proc /proc proc rw 0 0", "tmpfs /dev tmpfs rw 0 0", "tmpfs /dev/shm tmpfs rw 0 0", "tmpfs /tmp tmpfs rw 0 0", "9p /data 9p ro 0 0"]) {
+      expect(lines).toContain(expected);
+    }
+  });
+
   it("killing the gofer gives EIO and a clean exit", async () => {
     const lines: string[] = [];
     const sandbox = new Sandbox({ platform });

@@ -1,5 +1,5 @@
 // procfs: the Sentry's /proc, built from its own processes, never the host's.
-import type { Inode } from "@sandbox/vfs";
+import type { Inode, Mount } from "@sandbox/vfs";
 import type { Kernel } from "../kernel/kernel";
 import type { Task } from "../kernel/task";
 import type { ThreadGroup } from "../kernel/thread-group";
@@ -168,8 +168,22 @@ export class ProcFileSystem extends SyntheticFileSystem {
     return `${pages} ${pages} 0 0 0 0 0\n`;
   }
 
+  /** The mount table in /proc/mounts format, walked from the root mount in mount order. */
   private mounts(): string {
-    return "none / overlay rw 0 0\nproc /proc proc rw,nosuid,nodev,noexec 0 0\ntmpfs /dev tmpfs rw,nosuid 0 0\n";
+    const vfs = this.kernel.options.vfs;
+    const root = vfs.rootDirectory();
+    const lines: string[] = [];
+    const visit = (mount: Mount, path: string) => {
+      const options = mount.readOnly ? "ro" : "rw";
+      lines.push(`${mount.fs.type} ${path} ${mount.fs.type} ${options} 0 0\n`);
+      const children = [...mount.children.values()].sort((a, b) => a.id - b.id);
+      for (const child of children) {
+        if (child.mountpoint === null) continue;
+        visit(child, vfs.pathOf(root, { mount, dentry: child.mountpoint }));
+      }
+    };
+    visit(vfs.rootMount, "/");
+    return lines.join("");
   }
 
   private meminfo(): string {
