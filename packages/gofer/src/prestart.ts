@@ -22,7 +22,7 @@ export function prestartGofer(options: SpawnGoferOptions): void {
   registry().push({ options, gofer: spawnGofer(options) });
 }
 
-/** Ends every prestarted gofer nobody took, so none keeps this process alive. */
+/** Ends every prestarted gofer that no sandbox adopted, so none keeps this process alive. */
 export function discardPrestartedGofers(): void {
   for (const entry of registry().splice(0)) {
     entry.gofer.connection.close();
@@ -30,7 +30,7 @@ export function discardPrestartedGofers(): void {
   }
 }
 
-/** Returns and forgets a prestarted gofer for `root` and `readOnly`, or undefined if none was started. */
+/** Removes from the registry and returns a prestarted gofer for `root` and `readOnly`, or undefined if none was started. */
 export function takePrestartedGofer(root: string, readOnly: boolean): SpawnedGofer | undefined {
   const list = registry();
   const index = list.findIndex((entry) => entry.options.root === root && entry.options.readOnly === readOnly);

@@ -39,7 +39,7 @@ const HIGH_FD = 100;
 /** Lowest address the application may map (the host's usual vm.mmap_min_addr). */
 const MIN_USER_ADDRESS = 0x10000;
 
-/** The initial FXSAVE image of a new thread: x87 control word 0x37f, MXCSR 0x1f80. */
+/** Returns the initial FXSAVE image of a new thread: x87 control word 0x37f, MXCSR 0x1f80. */
 function initialFpState(): Uint8Array {
   const state = new Uint8Array(FXSAVE_SIZE);
   const view = new DataView(state.buffer);
@@ -91,7 +91,7 @@ class PtraceContext implements Context {
   private readonly fpuImage = initialFpState();
   private readonly siginfo = new Uint8Array(SIGINFO_SIZE);
   private readonly siginfoView = new DataView(this.siginfo.buffer);
-  /** The stub thread this context ran in last; it holds the context's FPU state while fpuOwner says so. */
+  /** The stub thread this context ran in last; its FPU registers are this context's while its fpuOwner is this context. */
   private thread: StubThread | undefined;
   private running: StubThread | undefined;
   private interruptPending = false;
@@ -172,10 +172,10 @@ class PtraceContext implements Context {
   }
 
   /**
-   * Infers the access type of a fault. ptrace does not report the page-fault
-   * error code, so: a fault at the instruction pointer is an instruction
-   * fetch; a protection fault elsewhere is a write (a read of a readable page
-   * cannot fault); anything else is reported as a read.
+   * Infers the access type of a fault, because ptrace does not report the
+   * page-fault error code. A fault at the instruction pointer is an
+   * instruction fetch. A protection fault elsewhere is a write, since a read
+   * of a readable page cannot fault. Anything else is reported as a read.
    */
   private inferAccess(code: number, addr: number): number {
     const rip = this.regs.rip;
@@ -199,8 +199,8 @@ class PtraceContext implements Context {
 
 /**
  * The Platform over PTRACE_SYSEMU. Every address space is a stub process
- * that the Sentry's thread traces; the application's system calls stop the
- * stub before they run and are never executed by the host.
+ * that the Sentry's thread traces. The application's system calls stop the
+ * stub before they run, and the host never executes them.
  */
 export class PtracePlatform implements Platform {
   readonly name = "ptrace";

@@ -1,8 +1,8 @@
-// The stub executable: the host process whose address space holds one
+// The stub executable: the host process whose address space contains one
 // application address space. It is generated here as a minimal static ELF,
 // so the package ships no binary and needs no compiler at run time.
 
-/** Where the stub's only page is loaded; everything from here up is reserved. */
+/** Address of the stub's only page. Everything from here up is reserved for the platform. */
 export const STUB_BASE = 0x7ff0_0000_0000;
 /** One past the highest user address of x86-64 with 4-level paging. */
 export const TASK_SIZE = 0x7fff_ffff_f000;

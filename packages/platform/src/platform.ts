@@ -58,7 +58,7 @@ export interface FaultTrap {
   readonly code: number;
   /** The faulting address. */
   readonly addr: number;
-  /** What the access was, as Prot bits; Prot.Read when the platform cannot tell. */
+  /** The kind of access, as Prot bits, or Prot.Read when the platform cannot tell. */
   readonly access: AccessType;
 }
 

@@ -54,7 +54,7 @@ const RESERVED_MOUNT_POINTS = ["/", "/proc", "/dev"];
 
 /**
  * Checks, before any gofer starts, that a volume's host path is an existing
- * directory and that its sandbox path is not reserved; throws an Error that
+ * directory and that its sandbox path is not reserved. Throws an Error that
  * names the volume otherwise.
  */
 export function checkVolumeSource(volume: Volume): void {
@@ -85,10 +85,10 @@ function makeDirectories(vfs: VirtualFileSystem, ctx: FsContext, path: string): 
 }
 
 /**
- * The sandbox's file system: the host root served read-only by a gofer,
- * under a tmpfs overlay that takes every write; /dev, /dev/shm, /proc and
- * /tmp of the Sentry's own; and the volumes, each through a gofer of its own.
- * The Sentry opens no host file for any of it.
+ * The sandbox's file system. The host root is served read-only by a gofer,
+ * under a tmpfs overlay that takes every write. /dev, /dev/shm, /proc and
+ * /tmp are the Sentry's own, and each volume is served by a gofer of its own,
+ * so the Sentry opens no host file for any of it.
  */
 export class SandboxFileSystem {
   readonly vfs = new VirtualFileSystem();

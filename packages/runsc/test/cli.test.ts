@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, truncateSync, writeFi
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BUSYBOX, DIFFERENTIAL_PLATFORMS, makeTempDir, runNative, runSandboxed, RUNSC_BIN } from "./harness";
+import { BUSYBOX, DIFFERENTIAL_PLATFORMS, isAlive, makeTempDir, runNative, runSandboxed, RUNSC_BIN } from "./harness";
 
 let work: ReturnType<typeof makeTempDir>;
 
@@ -182,14 +182,4 @@ function sandboxChildren(parentPid: number): number[] {
     .map((line) => line.trim().split(/\s+/))
     .filter(([, ppid, comm, ...args]) => Number(ppid) === parentPid && (comm.endsWith("-stub") || args.some((arg) => arg.endsWith("/gofer.js"))))
     .map(([pid]) => Number(pid));
-}
-
-/** Reports whether `pid` is running; a zombie waiting for init to reap it counts as gone. */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
 }

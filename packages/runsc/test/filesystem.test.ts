@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Sandbox } from "../src/sandbox";
-import { makeTempDir, PLATFORMS, runNative, runSandboxed, RUNSC_BIN } from "./harness";
+import { isAlive, makeTempDir, PLATFORMS, runNative, runSandboxed, RUNSC_BIN } from "./harness";
 
 let work: ReturnType<typeof makeTempDir>;
 
@@ -21,15 +21,6 @@ beforeAll(() => {
 });
 
 afterAll(() => work?.dispose());
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.each(PLATFORMS)("file system on %s", (platform) => {
   const runscArgs = [`--platform=${platform}`];
@@ -98,7 +89,6 @@ describe.each(PLATFORMS)("file system on %s", (platform) => {
   });
 
   it("killing the gofer gives EIO and a clean exit", async () => {
-    const lines: string[] = [];
     const sandbox = new Sandbox({ platform });
     const goferPids = sandbox.fileSystem.goferPids;
     let status;
@@ -110,10 +100,9 @@ describe.each(PLATFORMS)("file system on %s", (platform) => {
     } finally {
       sandbox.close();
     }
-    void lines;
     expect(status).toEqual({ kind: "exited", code: 3 });
     await new Promise((resolve) => setTimeout(resolve, 200));
-    for (const pid of goferPids) expect(processExists(pid)).toBe(false);
+    for (const pid of goferPids) expect(isAlive(pid)).toBe(false);
   });
 
   it("fork bomb under RLIMIT_NPROC gets EAGAIN", () => {

@@ -1,6 +1,6 @@
 // Helpers for tests that run real programs natively and under `runsc do`.
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 /** The runsc bin script of this checkout; `npm test` builds it before the tests run. */
@@ -74,17 +74,6 @@ export function makeTempDir(prefix: string): { path: string; dispose: () => void
   return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** Pids of live processes whose command name (comm) is `name`, and whose parent is `parentPid` if given. */
-export function childProcessesNamed(name: string, parentPid?: number): number[] {
-  const found: number[] = [];
-  const result = spawnSync("/bin/ps", ["-e", "-o", "pid=,ppid=,comm="]);
-  for (const line of result.stdout.toString().split("\n")) {
-    const [pid, ppid, comm] = line.trim().split(/\s+/);
-    if (comm === name && (parentPid === undefined || Number(ppid) === parentPid)) found.push(Number(pid));
-  }
-  return found;
-}
-
 /**
  * Pids of stubs and gofers whose runsc is gone (their parent is now init).
  * A stub or gofer of a sandbox that is still running, for example in a test
@@ -100,4 +89,14 @@ export function leftoverSandboxProcesses(): number[] {
     if ((isStub || isGofer) && Number(ppid) === 1) found.push(Number(pid));
   }
   return found;
+}
+
+/** Reports whether `pid` is running; a zombie waiting for init to reap it counts as gone. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
 }

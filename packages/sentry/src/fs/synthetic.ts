@@ -31,7 +31,7 @@ export abstract class SyntheticFileSystem implements FileSystem {
   }
 }
 
-/** A synthetic node; subclasses say what it contains. */
+/** A synthetic node; each subclass defines what it contains. */
 abstract class SyntheticInode implements Inode {
   readonly ino: number;
 
@@ -165,6 +165,14 @@ export class SyntheticSymlink extends SyntheticInode {
   }
 }
 
+/** Returns the d_type of a synthetic inode's mode. */
+function direntType(mode: number): number {
+  const type = mode & 0o170000;
+  if (type === S_IFDIR) return DT_DIR;
+  if (type === S_IFLNK) return DT_LNK;
+  return DT_REG;
+}
+
 /** A directory whose entries are listed afresh on every lookup and readdir. */
 export class SyntheticDirectory extends SyntheticInode {
   constructor(
@@ -197,8 +205,7 @@ export class SyntheticDirectory extends SyntheticInode {
         const children = list();
         for (let index = cursor; index < children.length; index++) {
           const { name, inode } = children[index];
-          const type = inode.mode & 0o170000;
-          const dtype = type === S_IFDIR ? DT_DIR : type === S_IFLNK ? DT_LNK : DT_REG;
+          const dtype = direntType(inode.mode);
           if (!emit(name, inode.ino, dtype, index + 1)) return;
         }
       },

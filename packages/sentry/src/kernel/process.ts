@@ -130,7 +130,7 @@ function checkProcessLimit(task: Task): void {
   if (count >= limit) throw new SyscallError(Errno.EAGAIN, "RLIMIT_NPROC reached");
 }
 
-/** The siginfo status of an exit: the code, or the signal for a killed process. */
+/** Returns the si_code and si_status of an exit: the code, or the signal of a killed process. */
 function childInfo(status: ExitStatus): { code: number; status: number } {
   if (status.kind === "exited") return { code: CLD_EXITED, status: status.code };
   return { code: status.coreDumped ? CLD_DUMPED : CLD_KILLED, status: status.signal };
@@ -206,7 +206,7 @@ function matches(group: ThreadGroup, selector: WaitSelector): boolean {
   return group.pgid === selector.pgid;
 }
 
-/** The children of the caller's process (and, with threads, of its other threads). */
+/** Returns the children of the caller's process, which its threads share. */
 function childrenOf(task: Task): ThreadGroup[] {
   return [...task.threadGroup.children];
 }

@@ -284,13 +284,13 @@ function backgroundRead(task: Task, file: FileDescription): number | undefined {
   return sendToProcessGroup(task, SIGTTIN);
 }
 
-/** The window size of a host terminal, from Node's view of stdout, or 80x24. */
+/** Returns the window size of a host terminal, from Node's view of stdout, or 80x24. */
 function hostWindowSize(): { rows: number; columns: number } {
   const stream = process.stdout as { rows?: number; columns?: number };
   return { rows: stream.rows ?? 24, columns: stream.columns ?? 80 };
 }
 
-/** A struct termios of a terminal in cooked mode (ICANON, ECHO, ISIG, OPOST|ONLCR, ICRNL, 38400 baud, CS8). */
+/** Returns a struct termios of a terminal in cooked mode (ICANON, ECHO, ISIG, OPOST|ONLCR, ICRNL, 38400 baud, CS8). */
 function defaultTermios(): Uint8Array {
   const bytes = new Uint8Array(36);
   const view = new DataView(bytes.buffer);
@@ -415,9 +415,9 @@ function adviceAccepted(task: Task): number {
 }
 
 /**
- * The socket calls that take a descriptor (getpeername, getsockname,
- * getsockopt, setsockopt, shutdown, ...): no descriptor of the sandbox is a
- * socket yet, so they fail with EBADF or ENOTSOCK as Linux does for other files.
+ * Fails a socket call that takes a descriptor (getpeername, getsockname,
+ * getsockopt, shutdown, ...) with EBADF or ENOTSOCK, as Linux does for a
+ * file that is not a socket. No descriptor of the sandbox is a socket yet.
  * NOTE: socket(2) itself is not served and returns ENOSYS.
  */
 function notASocket(task: Task): number {

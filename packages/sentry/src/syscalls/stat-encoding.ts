@@ -1,4 +1,4 @@
-import { encodeStat, encodeStatx, STAT_SIZE, STATX_SIZE } from "@sandbox/abi";
+import { devMajor, devMinor, encodeStat, encodeStatx, STAT_SIZE, STATX_SIZE } from "@sandbox/abi";
 import type { Stat } from "@sandbox/vfs";
 
 /** Encodes a VFS stat as the x86-64 `struct stat`. */
@@ -47,10 +47,10 @@ export function statxBytes(stat: Stat): Uint8Array {
     btime: { sec: 0n, nsec: 0 },
     ctime: time(stat.ctime),
     mtime: time(stat.mtime),
-    rdevMajor: (stat.rdev >>> 8) & 0xfff,
-    rdevMinor: (stat.rdev & 0xff) | ((stat.rdev >> 12) & 0xfff00),
-    devMajor: (stat.dev >>> 8) & 0xfff,
-    devMinor: (stat.dev & 0xff) | ((stat.dev >> 12) & 0xfff00),
+    rdevMajor: devMajor(BigInt(stat.rdev)),
+    rdevMinor: devMinor(BigInt(stat.rdev)),
+    devMajor: devMajor(BigInt(stat.dev)),
+    devMinor: devMinor(BigInt(stat.dev)),
     mntId: 0n,
   });
   return bytes;
