@@ -1,6 +1,13 @@
 import { schedYield } from "./host.native";
 import type { StubProcess } from "./StubProcess";
 
+/**
+ * How long the Sentry spins for a trap without calling sched_yield, in
+ * milliseconds: long enough for a stub on another CPU to answer a system
+ * call.
+ */
+const TIGHT_SPIN_MS = 0.005;
+
 /** One switch into the application that has not come back yet. */
 export interface PendingRun {
   readonly process: StubProcess;
@@ -93,31 +100,50 @@ export class Dispatcher {
   }
 
   private spin(): void {
+    const runs = [...this.running];
+    // First without giving up the CPU: a stub on another CPU answers a
+    // system call in a few microseconds.
+    const tight = performance.now() + TIGHT_SPIN_MS;
+    do {
+      for (let i = 0; i < 64; i++) if (this.poll(runs)) return;
+    } while (performance.now() < tight);
     const deadline = performance.now() + this.spinMs;
-    for (;;) {
+    do {
       for (let i = 0; i < 16; i++) {
-        if (this.collect() > 0) {
-          // Let the Sentry handle what trapped; the runs still out must
-          // then be spun for or armed, even if no new switch comes.
-          this.scheduleRespin();
-          return;
-        }
+        if (this.poll(runs)) return;
         schedYield();
       }
-      if (performance.now() >= deadline) break;
-    }
-    if (this.sleepMs > 0 && this.running.size === 1 && this.armed.size === 0) {
-      const [run] = this.running;
+    } while (performance.now() < deadline);
+    if (this.sleepMs > 0 && runs.length === 1 && this.armed.size === 0) {
+      const run = runs[0];
       if (run.sleep(this.sleepMs * 1e6)) {
         this.finish(run);
         return;
       }
     }
-    for (const run of this.running) {
+    for (const run of runs) {
       if (this.armed.has(run)) continue;
       if (run.arm()) this.finish(run);
       else this.armed.add(run);
     }
+  }
+
+  /**
+   * Completes the runs of `runs` that trapped. If any did, schedules a
+   * respin for the others (the Sentry first handles what trapped; the runs
+   * still out must then be spun for or armed, even if no new switch comes)
+   * and returns true.
+   */
+  private poll(runs: readonly PendingRun[]): boolean {
+    let done = false;
+    for (const run of runs) {
+      if (run.trapped()) {
+        this.finish(run);
+        done = true;
+      }
+    }
+    if (done) this.scheduleRespin();
+    return done;
   }
 
   private scheduleRespin(): void {

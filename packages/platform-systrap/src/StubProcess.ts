@@ -11,6 +11,12 @@ import { Layout } from "./stub/image.generated";
  * core. See README.md ("Waiting").
  */
 export const DEFAULT_STUB_SPIN = 1000;
+/**
+ * Pause rounds a stub thread spins after a trap, before its sched_yield
+ * rounds: a few microseconds, so that a Sentry on another CPU gets its answer
+ * to the stub without a system call in between. See README.md ("Waiting").
+ */
+export const DEFAULT_STUB_PAUSE = 200;
 /** How long the Sentry spins on an executor request before it sleeps on the futex. */
 const REQUEST_SPIN_MS = 0.05;
 /** A stub that takes longer than this to start or to complete a request is killed. */
@@ -43,6 +49,8 @@ export interface StubFiles {
   readonly memoryFd: number;
   /** Rounds a stub thread spins after a trap before it sleeps (HDR_STUB_SPIN); DEFAULT_STUB_SPIN if absent. */
   readonly stubSpin?: number;
+  /** Pause rounds a stub thread spins before its sched_yield rounds (HDR_STUB_PAUSE); DEFAULT_STUB_PAUSE if absent. */
+  readonly stubPause?: number;
 }
 
 /**
@@ -81,6 +89,7 @@ export class StubProcess {
       this.control = new ControlRegion(mapping.buffer, mapping.address);
       this.control.set64(Layout.HDR_SENTRY_PID, BigInt(process.pid));
       this.control.store(Layout.HDR_STUB_SPIN, files.stubSpin ?? DEFAULT_STUB_SPIN);
+      this.control.store(Layout.HDR_STUB_PAUSE, files.stubPause ?? DEFAULT_STUB_PAUSE);
 
       fds = socketPair();
       // posix_spawn's dup2 actions run in order: no source may be a later target.

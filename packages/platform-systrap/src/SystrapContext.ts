@@ -1,6 +1,7 @@
 import { Registers, USER_CS, USER_DS, USER_EFLAGS, USER_REGS_SIZE, UserRegsOffset } from "@sandbox/abi";
 import type { AddressSpace, Context, Trap } from "@sandbox/platform";
 import { ControlRegion } from "./ControlRegion";
+import type { CpuSpreader } from "./CpuSpreader";
 import { decodeTrap, LOST_TRAP } from "./decodeTrap";
 import type { Dispatcher, PendingRun } from "./Dispatcher";
 import { futexWait, futexWake, tgkill } from "./host.native";
@@ -60,7 +61,14 @@ export class SystrapContext implements Context {
   private interruptPending = false;
   private released = false;
 
-  constructor(private readonly dispatcher: Dispatcher) {
+  /** When the spreader last moved this context's stub thread (performance.now()). */
+  private lastCpuMove = -Infinity;
+
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    /** Moves the stub threads off the Sentry's CPU; null leaves them where the host puts them. */
+    private readonly spreader: CpuSpreader | null,
+  ) {
     this.regs.setNumber(UserRegsOffset.cs, USER_CS);
     this.regs.setNumber(UserRegsOffset.ss, USER_DS);
     this.regs.setNumber(UserRegsOffset.eflags, USER_EFLAGS);
@@ -142,44 +150,25 @@ export class SystrapContext implements Context {
     c.store(slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_NONE);
 
     return new Promise<Trap>((resolve) => {
-      const run: PendingRun = {
-        process,
-        trapped: () => process.dead || c.load(slot + Layout.SLOT_STATE) === Layout.STATE_TRAPPED,
-        arm: () => {
-          if (process.dead) return true;
-          c.exchange(slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_SOCKET);
-          if (c.load(slot + Layout.SLOT_STATE) === Layout.STATE_TRAPPED) {
-            c.store(slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_NONE);
-            return true;
-          }
-          process.arm();
-          return false;
-        },
-        disarm: () => {
-          process.disarm();
-          if (!process.dead) c.store(slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_NONE);
-        },
-        sleep: (timeoutNs) => {
-          if (process.dead) return true;
-          // The stub sets STATE_TRAPPED before it reads SENTRY_WAITING, and the
-          // futex sleeps only while the state is still STATE_RUN: no wake-up is lost.
-          c.store(slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_FUTEX);
-          futexWait(c.address + slot + Layout.SLOT_STATE, Layout.STATE_RUN, timeoutNs);
-          c.store(slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_NONE);
-          return process.dead || c.load(slot + Layout.SLOT_STATE) === Layout.STATE_TRAPPED;
-        },
-        complete: () => {
-          this.run = null;
-          this.lastTrap = this.finishRun(process, slot);
-          resolve(this.lastTrap);
-        },
-      };
+      const run = new SlotRun(this, process, index, resolve);
       this.run = run;
 
       c.exchange(slot + Layout.SLOT_STATE, Layout.STATE_RUN);
       if (c.load(slot + Layout.SLOT_STUB_SLEEPING) !== 0) futexWake(c.address + slot + Layout.SLOT_STATE, 1);
       this.dispatcher.start(run);
     });
+  }
+
+  /** Ends `run`, the switch in progress, with the trap its slot reports. */
+  completeRun(run: SlotRun): Trap {
+    const { process, slot } = run;
+    this.run = null;
+    const trap = this.finishRun(process, slot);
+    this.lastTrap = trap;
+    if (!process.dead && this.spreader !== null) {
+      this.lastCpuMove = this.spreader.observe(process.tids[run.index], process.control.load(slot + Layout.SLOT_CPU) >>> 0, this.lastCpuMove);
+    }
+    return trap;
   }
 
   /**
@@ -267,5 +256,58 @@ export class SystrapContext implements Context {
     c.store(slot + Layout.SLOT_FPU_SIZE, this.fpSize);
     this.fpHome = { process, slot };
     this.fpLoaded = false;
+  }
+}
+
+/** One switch of a context into its slot, as the Dispatcher waits for it. */
+class SlotRun implements PendingRun {
+  /** Byte offset of the slot in the control region. */
+  readonly slot: number;
+
+  constructor(
+    private readonly context: SystrapContext,
+    readonly process: StubProcess,
+    readonly index: number,
+    private readonly resolve: (trap: Trap) => void,
+  ) {
+    this.slot = ControlRegion.slotOffset(index);
+  }
+
+  trapped(): boolean {
+    return this.process.dead || this.process.control.load(this.slot + Layout.SLOT_STATE) === Layout.STATE_TRAPPED;
+  }
+
+  arm(): boolean {
+    const { process, slot } = this;
+    if (process.dead) return true;
+    const c = process.control;
+    c.exchange(slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_SOCKET);
+    if (c.load(slot + Layout.SLOT_STATE) === Layout.STATE_TRAPPED) {
+      c.store(slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_NONE);
+      return true;
+    }
+    process.arm();
+    return false;
+  }
+
+  disarm(): void {
+    this.process.disarm();
+    if (!this.process.dead) this.process.control.store(this.slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_NONE);
+  }
+
+  sleep(timeoutNs: number): boolean {
+    const { process, slot } = this;
+    if (process.dead) return true;
+    const c = process.control;
+    // The stub sets STATE_TRAPPED before it reads SENTRY_WAITING, and the
+    // futex sleeps only while the state is still STATE_RUN: no wake-up is lost.
+    c.store(slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_FUTEX);
+    futexWait(c.address + slot + Layout.SLOT_STATE, Layout.STATE_RUN, timeoutNs);
+    c.store(slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_NONE);
+    return process.dead || c.load(slot + Layout.SLOT_STATE) === Layout.STATE_TRAPPED;
+  }
+
+  complete(): void {
+    this.resolve(this.context.completeRun(this));
   }
 }

@@ -7,12 +7,13 @@ import {
   type PlatformOptions,
   PlatformError,
 } from "@sandbox/platform";
+import { CpuSpreader } from "./CpuSpreader";
 import { Dispatcher } from "./Dispatcher";
 import { probeSystrap } from "./probe";
 import { closeFd, memfdCreate } from "./host.native";
-import { DEFAULT_STUB_SPIN, StubProcess } from "./StubProcess";
+import { DEFAULT_STUB_PAUSE, DEFAULT_STUB_SPIN, StubProcess } from "./StubProcess";
 
-export { DEFAULT_STUB_SPIN };
+export { DEFAULT_STUB_PAUSE, DEFAULT_STUB_SPIN };
 import { STUB_ELF_BASE64, Layout } from "./stub/image.generated";
 import { SystrapAddressSpace } from "./SystrapAddressSpace";
 import { SystrapContext } from "./SystrapContext";
@@ -40,6 +41,10 @@ export interface SystrapOptions extends PlatformOptions {
   readonly sleepMs?: number;
   /** Overrides DEFAULT_STUB_SPIN (0 makes stubs sleep at once; at most 10000). */
   readonly stubSpin?: number;
+  /** Overrides DEFAULT_STUB_PAUSE, the pause rounds before the stub's sched_yield rounds (0 to 100000). */
+  readonly stubPause?: number;
+  /** Whether stub threads are moved off the Sentry's CPU when they share it (see CpuSpreader); true if absent. */
+  readonly spreadCpus?: boolean;
 }
 
 /**
@@ -54,10 +59,12 @@ export class SystrapPlatform implements Platform {
   readonly reservedRanges: readonly AddressRange[] = [{ start: Layout.STUB_BASE, end: Layout.TASK_TOP }];
 
   private readonly dispatcher: Dispatcher;
+  private readonly spreader: CpuSpreader | null;
   private readonly processes = new Set<StubProcess>();
   private readonly memoryFd: number;
   private readonly executableFd: number;
   private readonly stubSpin: number;
+  private readonly stubPause: number;
   private closed = false;
 
   constructor(options: SystrapOptions) {
@@ -73,6 +80,12 @@ export class SystrapPlatform implements Platform {
       throw new RangeError(`stubSpin ${stubSpin} is not an integer between 0 and ${Layout.STUB_SPIN_MAX}`);
     }
     this.stubSpin = stubSpin;
+    const stubPause = options.stubPause ?? DEFAULT_STUB_PAUSE;
+    if (!Number.isInteger(stubPause) || stubPause < 0 || stubPause > Layout.STUB_PAUSE_MAX) {
+      throw new RangeError(`stubPause ${stubPause} is not an integer between 0 and ${Layout.STUB_PAUSE_MAX}`);
+    }
+    this.stubPause = stubPause;
+    this.spreader = options.spreadCpus === false ? null : new CpuSpreader();
     if (!Number.isInteger(options.memoryFile.fd) || options.memoryFile.fd < 0) {
       throw new RangeError(`memory file descriptor ${options.memoryFile.fd} is not valid`);
     }
@@ -100,7 +113,7 @@ export class SystrapPlatform implements Platform {
 
   newAddressSpace(): AddressSpace {
     if (this.closed) throw new PlatformError("the systrap platform is closed");
-    const stub = new StubProcess({ executable: `/proc/self/fd/${this.executableFd}`, memoryFd: this.memoryFd, stubSpin: this.stubSpin });
+    const stub = new StubProcess({ executable: `/proc/self/fd/${this.executableFd}`, memoryFd: this.memoryFd, stubSpin: this.stubSpin, stubPause: this.stubPause });
     this.processes.add(stub);
     stub.onWake = () => this.dispatcher.collect(stub);
     stub.onDeath = () => {
@@ -112,7 +125,7 @@ export class SystrapPlatform implements Platform {
 
   newContext(): Context {
     if (this.closed) throw new PlatformError("the systrap platform is closed");
-    return new SystrapContext(this.dispatcher);
+    return new SystrapContext(this.dispatcher, this.spreader);
   }
 
   close(): void {

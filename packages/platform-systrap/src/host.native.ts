@@ -31,6 +31,9 @@ const posix_spawn = libc.func(
 const syscall4 = libc.func("long syscall(long nr, intptr_t a, intptr_t b, intptr_t c, void *d)");
 const syscall3 = libc.func("long syscall(long nr, intptr_t a, intptr_t b, intptr_t c)");
 const sched_yield = libc.func("int sched_yield(void)");
+const sched_getcpu = libc.func("int sched_getcpu(void)");
+const sched_getaffinity = libc.func("int sched_getaffinity(int pid, size_t size, _Out_ void *mask)");
+const sched_setaffinity = libc.func("int sched_setaffinity(int pid, size_t size, const void *mask)");
 
 const SYS_futex = 202;
 const SYS_tgkill = 234;
@@ -186,6 +189,26 @@ export function futexWait(address: number, expected: number, timeoutNs: number):
 /** Gives the CPU to another runnable thread of the host, if one waits for it. */
 export function schedYield(): void {
   sched_yield();
+}
+
+/** The CPU the calling thread runs on, or -1 if the host cannot say. */
+export function currentCpu(): number {
+  return sched_getcpu() as number;
+}
+
+/** Bytes of a CPU mask: room for 1024 CPUs, as glibc's cpu_set_t. */
+export const CPU_MASK_BYTES = 128;
+
+/** The CPUs host thread `tid` may run on, one bit per CPU; null if it is gone. */
+export function threadAffinity(tid: number): Uint8Array | null {
+  const mask = new Uint8Array(CPU_MASK_BYTES);
+  return (sched_getaffinity(tid, CPU_MASK_BYTES, mask) as number) === 0 ? mask : null;
+}
+
+/** Restricts host thread `tid` to the CPUs of `mask`, moving it at once if it runs elsewhere; false on failure. */
+export function setThreadAffinity(tid: number, mask: Uint8Array): boolean {
+  if (mask.length !== CPU_MASK_BYTES) throw new RangeError(`a CPU mask has ${CPU_MASK_BYTES} bytes, not ${mask.length}`);
+  return (sched_setaffinity(tid, CPU_MASK_BYTES, mask) as number) === 0;
 }
 
 /** Sends `signo` to thread `tid` of process `pid`; false if it no longer exists. */

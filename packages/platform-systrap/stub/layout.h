@@ -44,6 +44,10 @@
 #define HDR_SEAL_CONTROL 0x58
 /* Rounds a stub thread spins after a trap before it sleeps (set by the Sentry; at most STUB_SPIN_MAX). */
 #define HDR_STUB_SPIN 0x60
+/* How stub threads read their CPU number for SLOT_CPU (one of CPU_SOURCE_*, written by the stub at start-up). */
+#define HDR_CPU_SOURCE 0x64
+/* Pause rounds a stub thread spins after a trap before its sched_yield rounds (set by the Sentry; at most STUB_PAUSE_MAX). */
+#define HDR_STUB_PAUSE 0x68
 #define READY_MAGIC 0x53595354
 
 /* Executor operations (HDR_OP). */
@@ -69,6 +73,8 @@
 #define SLOT_FPU_SIZE 0x20
 #define SLOT_ERR 0x28
 #define SLOT_TRAPNO 0x30
+/* The CPU the thread trapped on, or CPU_UNKNOWN. */
+#define SLOT_CPU 0x38
 #define SLOT_REGS 0x100
 #define SLOT_FPU 0x1000
 #define SLOT_FPU_CAPACITY 0x3000
@@ -86,6 +92,12 @@
 #define WAITING_SOCKET 1
 #define WAITING_FUTEX 2
 
+/* Values of HDR_CPU_SOURCE. */
+#define CPU_SOURCE_NONE 0
+#define CPU_SOURCE_RDPID 1
+#define CPU_SOURCE_RDTSCP 2
+#define CPU_UNKNOWN 0xffffffff
+
 /* Values of SLOT_TRAP_KIND. */
 #define TRAP_SYSCALL 1
 #define TRAP_FAULT 2
@@ -96,6 +108,8 @@
 #define STUB_SPIN_ITERATIONS 1000
 /* Upper bound of HDR_STUB_SPIN, whatever the header says. */
 #define STUB_SPIN_MAX 10000
+/* Upper bound of HDR_STUB_PAUSE, whatever the header says. */
+#define STUB_PAUSE_MAX 100000
 
 /* Exit statuses of a stub that fails to start or meets a broken invariant. */
 #define EXIT_SETUP_FAILED 120

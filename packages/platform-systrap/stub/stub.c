@@ -327,6 +327,35 @@ void stub_handler(int sig, struct siginfo *info, struct ucontext *uc);
 /* The name of every stub thread in /proc/PID/comm (at most 15 characters). */
 static const char stub_name[] = "systrap-stub";
 
+static inline void cpuid(u32 leaf, u32 *a, u32 *b, u32 *c, u32 *d)
+{
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
+}
+
+/*
+ * Finds an instruction that reads the CPU number without a system call:
+ * RDPID, or else RDTSCP. Both return the TSC_AUX register, in which Linux
+ * keeps the CPU number in the low 12 bits.
+ */
+static u32 cpu_source(void)
+{
+	u32 a, b, c, d;
+
+	cpuid(0, &a, &b, &c, &d);
+	if (a >= 7) {
+		cpuid(7, &a, &b, &c, &d);
+		if (c & (1u << 22))
+			return CPU_SOURCE_RDPID;
+	}
+	cpuid(0x80000000u, &a, &b, &c, &d);
+	if (a >= 0x80000001u) {
+		cpuid(0x80000001u, &a, &b, &c, &d);
+		if (d & (1u << 27))
+			return CPU_SOURCE_RDTSCP;
+	}
+	return CPU_SOURCE_NONE;
+}
+
 /*
  * Runs once on the initial stack, before the stub has any application
  * memory: makes the stub die with the Sentry, maps the control region, installs
@@ -371,6 +400,8 @@ void stub_setup(void)
 	/* Seal where the kernel can (Linux 6.10 and later); the result goes to the Sentry. */
 	store64(header + HDR_SEAL_TEXT, syscall3(SYS_mseal, STUB_BASE, (u64)stub_text_end - STUB_BASE, 0));
 	store64(header + HDR_SEAL_CONTROL, syscall3(SYS_mseal, CONTROL_BASE, CONTROL_SIZE, 0));
+
+	store32(header + HDR_CPU_SOURCE, cpu_source());
 
 	if (syscall3(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, 0, &process_filter_prog) != 0)
 		die(EXIT_FILTER_FAILED);
@@ -433,6 +464,29 @@ static u32 frame_fpu_size(const u8 *fpstate)
 	return size;
 }
 
+/*
+ * The CPU this thread runs on, for the Sentry to notice that it shares a CPU
+ * with this thread. The source comes from the header, which the
+ * application can change: a wrong one gives a wrong number or kills the
+ * stub with SIGILL, and hurts nothing outside the sandbox.
+ */
+static u32 current_cpu(void)
+{
+	u64 aux;
+	u32 lo, hi, c;
+
+	switch (load32((const u8 *)CONTROL_BASE + HDR_CPU_SOURCE)) {
+	case CPU_SOURCE_RDPID:
+		__asm__ volatile("rdpid %0" : "=r"(aux));
+		return (u32)aux & 0xfff;
+	case CPU_SOURCE_RDTSCP:
+		__asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(c));
+		return c & 0xfff;
+	default:
+		return CPU_UNKNOWN;
+	}
+}
+
 static void save_state(u8 *slot, int sig, const struct siginfo *info, const struct ucontext *uc)
 {
 	const struct sigcontext *sc = &uc->mcontext;
@@ -493,6 +547,7 @@ static void save_state(u8 *slot, int sig, const struct siginfo *info, const stru
 	store64(slot + SLOT_ADDR, info->addr);
 	store64(slot + SLOT_ERR, sc->err);
 	store64(slot + SLOT_TRAPNO, sc->trapno);
+	store32(slot + SLOT_CPU, current_cpu());
 
 	fpu_size = frame_fpu_size((const u8 *)sc->fpstate);
 	if (fpu_size)
@@ -575,10 +630,18 @@ static void wake_sentry(u8 *slot, u64 index)
  */
 static void wait_for_run(u8 *slot)
 {
+	u32 pause = load32((const u8 *)CONTROL_BASE + HDR_STUB_PAUSE);
 	u32 spin = load32((const u8 *)CONTROL_BASE + HDR_STUB_SPIN);
 	u32 state;
 	u32 i;
 
+	if (pause > STUB_PAUSE_MAX)
+		pause = STUB_PAUSE_MAX;
+	for (i = 0; i < pause; i++) {
+		if (load32(slot + SLOT_STATE) == STATE_RUN)
+			return;
+		__builtin_ia32_pause();
+	}
 	if (spin > STUB_SPIN_MAX)
 		spin = STUB_SPIN_MAX;
 	for (i = 0; i < spin; i++) {

@@ -1,8 +1,11 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { UserRegsOffset, USER_REGS_NAMES } from "@sandbox/abi";
 import { Prot } from "@sandbox/platform";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { assemble } from "./assemble";
+import { ControlRegion } from "../src/ControlRegion";
+import { Layout } from "../src/stub/image.generated";
 import { SystrapPlatform } from "../src/SystrapPlatform";
 import { Sandbox } from "./Sandbox";
 
@@ -241,6 +244,25 @@ describe("systrap contexts", () => {
     for (const tid of tasks) expect(readFileSync(`/proc/${as.process.pid}/task/${tid}/comm`, "utf8")).toBe("systrap-stub\n");
   });
 
+  it("reports the CPU each trap ran on", async () => {
+    const { as, context } = load("loop: mov eax, 39\nsyscall\njmp loop");
+    const cpus = availableParallelism();
+    const source = as.process.control.load(Layout.HDR_CPU_SOURCE);
+    const flags = readFileSync("/proc/cpuinfo", "utf8");
+    if (/\brdpid\b/.test(flags)) expect(source).toBe(Layout.CPU_SOURCE_RDPID);
+    else if (/\brdtscp\b/.test(flags)) expect(source).toBe(Layout.CPU_SOURCE_RDTSCP);
+    else expect(source).toBe(Layout.CPU_SOURCE_NONE);
+    const seen = new Set<number>();
+    for (let i = 0; i < 200; i++) {
+      expect((await context.switchTo(as)).kind).toBe("syscall");
+      seen.add(as.process.control.load(ControlRegion.slotOffset(0) + Layout.SLOT_CPU) >>> 0);
+    }
+    for (const cpu of seen) {
+      if (source === Layout.CPU_SOURCE_NONE) expect(cpu).toBe(Layout.CPU_UNKNOWN);
+      else expect(cpu).toBeLessThan(cpus);
+    }
+  });
+
   it("gets traps through the futex when the Sentry does not spin", async () => {
     const futexOnly = new Sandbox({ spinMs: 0, sleepMs: 100 });
     try {
@@ -317,6 +339,8 @@ describe("bad input", () => {
     expect(() => new SystrapPlatform({ memoryFile: sandbox.memoryFile, sleepMs: 2000 })).toThrow(RangeError);
     expect(() => new SystrapPlatform({ memoryFile: sandbox.memoryFile, stubSpin: 1.5 })).toThrow(RangeError);
     expect(() => new SystrapPlatform({ memoryFile: sandbox.memoryFile, stubSpin: 1_000_000 })).toThrow(RangeError);
+    expect(() => new SystrapPlatform({ memoryFile: sandbox.memoryFile, stubPause: -1 })).toThrow(RangeError);
+    expect(() => new SystrapPlatform({ memoryFile: sandbox.memoryFile, stubPause: 1e9 })).toThrow(RangeError);
     expect(() => new SystrapPlatform({ memoryFile: { fd: -5 } })).toThrow(RangeError);
   });
 

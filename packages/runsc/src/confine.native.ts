@@ -1,5 +1,5 @@
-// Seccomp confinement of the process that runs the Sentry. This file is the
-// only one of the package that uses koffi.
+// Seccomp confinement of the process that runs the Sentry. Only this file
+// and threads.native.ts of the package use koffi.
 import koffi from "koffi";
 
 const libc = koffi.load("libc.so.6");

@@ -1,5 +1,5 @@
 // The runsc command line: strace output, exit statuses of bad input, flags.
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -170,6 +170,27 @@ describe("cleanup", () => {
     expect(code).toBe(143);
     await new Promise((resolve) => setTimeout(resolve, 500));
     for (const pid of stubs) expect(isAlive(pid), `process ${pid}`).toBe(false);
+  });
+});
+
+describe("scheduling", () => {
+  it("gives V8's helper threads the lowest priority and keeps the main thread's", async () => {
+    const child = spawn(process.execPath, [RUNSC_BIN, "do", BUSYBOX, "sleep", "30"], { stdio: "ignore" });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const pid = child.pid as number;
+      const niceOf = (tid: string) => {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+      };
+      const helpers = readdirSync(`/proc/${pid}/task`).filter((tid) => Number(tid) !== pid);
+      expect(niceOf(String(pid))).toBe(0);
+      // Node starts at least four V8 helper threads on every machine.
+      expect(helpers.filter((tid) => niceOf(tid) === 19).length).toBeGreaterThanOrEqual(4);
+    } finally {
+      child.kill("SIGKILL");
+      await new Promise((resolve) => child.once("exit", resolve));
+    }
   });
 });
 

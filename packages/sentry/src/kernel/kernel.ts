@@ -202,9 +202,11 @@ export class Kernel {
       if (task.exiting) break;
       const trap = await context.switchTo(addressSpaceOf(task.mm));
       switch (trap.kind) {
-        case "syscall":
-          await this.dispatchSyscall(task);
+        case "syscall": {
+          const pending = this.dispatchSyscall(task);
+          if (pending !== undefined) await pending;
           break;
+        }
         case "fault":
           if (!task.mm.handleFault(trap.addr, trap.access).ok) deliverFaultSignal(task, trap.signo, trap.code, trap.addr);
           break;
@@ -269,27 +271,38 @@ export class Kernel {
     }
   }
 
-  private async dispatchSyscall(task: Task): Promise<void> {
+  /** Serves the system call `task` trapped with; returns a promise only when the handler did not finish at once. */
+  private dispatchSyscall(task: Task): Promise<void> | undefined {
     const regs = task.context.regs;
     const nr = regs.syscallNumber;
     const args = this.options.strace === undefined ? undefined : [0, 1, 2, 3, 4, 5].map((i) => regs.syscallArg(i));
     const handler = this.syscalls.get(nr);
-    let result: SyscallResult;
     if (handler === undefined) {
       this.reportUnsupported(task, nr);
-      result = -Errno.ENOSYS;
-    } else {
-      try {
-        // NOTE: a handler that awaits may let another task's call change currentTask; procfs paths are walked before the first await.
-        this.currentTask = task;
-        const value = handler(task);
-        result = value instanceof Promise ? await value : value;
-      } catch (error) {
-        result = this.syscallErrorResult(task, nr, error);
-      }
+      this.finishSyscall(task, nr, args, -Errno.ENOSYS);
+      return undefined;
     }
+    let value: SyscallResult | Promise<SyscallResult>;
+    try {
+      // NOTE: a handler that awaits may let another task's call change currentTask; procfs paths are walked before the first await.
+      this.currentTask = task;
+      value = handler(task);
+    } catch (error) {
+      value = this.syscallErrorResult(task, nr, error);
+    }
+    if (!(value instanceof Promise)) {
+      this.finishSyscall(task, nr, args, value);
+      return undefined;
+    }
+    return value.then(
+      (result) => this.finishSyscall(task, nr, args, result),
+      (error: unknown) => this.finishSyscall(task, nr, args, this.syscallErrorResult(task, nr, error)),
+    );
+  }
+
+  private finishSyscall(task: Task, nr: number, args: bigint[] | undefined, result: SyscallResult): void {
     if (typeof result === "number" && result <= -ERESTARTSYS && result >= -ERESTART_RESTARTBLOCK) task.pendingRestart = -result;
-    if (result !== undefined) regs.setReturn(result);
+    if (result !== undefined) task.context.regs.setReturn(result);
     if (args !== undefined) this.traceSyscall(task, nr, args, result);
     this.options.onSyscallExit?.(task, nr);
   }
