@@ -109,8 +109,8 @@ describe("GoferFileSystem", () => {
     hostFs.rmSync(base, { recursive: true, force: true });
   });
 
-  function start(readOnly: boolean): RunningGofer {
-    const gofer = startGofer(program, root, readOnly);
+  function start(readOnly: boolean, cache = false): RunningGofer {
+    const gofer = startGofer(program, root, readOnly, 99, cache);
     gofers.push(gofer);
     return gofer;
   }
@@ -318,6 +318,61 @@ describe("GoferFileSystem", () => {
       ["absolute", "absolute-escape", "dir", "escape", "fifo", "hard", "link", "null", "outside-dir", "socket"].sort(),
     );
     expect(hostFs.statSync(join(root, "dir")).mode & 0o7777).toBe(0o755);
+  });
+
+  it("keeps what the gofer said on a caching read-only mount, and asks again on others", () => {
+    const cached = mountVfs(start(true, true));
+    const plain = mountVfs(start(true));
+    for (const { vfs, ctx } of [cached, plain]) {
+      expect(readAll(vfs, ctx, "/link")).toBe("host contents\n");
+      expect(errnoOf(() => vfs.statAt(ctx, undefined, "/dir/missing"))).toBe(Errno.ENOENT);
+      expect(vfs.statAt(ctx, undefined, "/dir/file").size).toBe(14);
+    }
+    // The host tree changes behind the sandbox's back.
+    hostFs.rmSync(join(root, "link"));
+    hostFs.symlinkSync("hard", join(root, "link"));
+    hostFs.writeFileSync(join(root, "dir", "missing"), "new\n");
+    hostFs.writeFileSync(join(root, "dir", "file"), "longer host contents\n");
+
+    // The caching mount still answers as before (link target, missing name, size)...
+    expect(cached.vfs.readlinkAt(cached.ctx, undefined, "/link")).toBe("dir/file");
+    expect(errnoOf(() => cached.vfs.statAt(cached.ctx, undefined, "/dir/missing"))).toBe(Errno.ENOENT);
+    expect(cached.vfs.statAt(cached.ctx, undefined, "/dir/file").size).toBe(14);
+    // ...and the other one sees every change.
+    expect(plain.vfs.readlinkAt(plain.ctx, undefined, "/link")).toBe("hard");
+    expect(plain.vfs.statAt(plain.ctx, undefined, "/dir/missing").size).toBe(4);
+    expect(plain.vfs.statAt(plain.ctx, undefined, "/dir/file").size).toBe(21);
+  });
+
+  it("shares one host descriptor among read-only opens on a caching mount", () => {
+    const gofer = start(true, true);
+    expect(gofer.fs.cached).toBe(true);
+    const inode = walk(gofer, "dir/file")!;
+    const first = inode.open(O_RDONLY);
+    const second = inode.open(O_RDONLY);
+    expect(second.hostFd).toBe(first.hostFd);
+    first.release();
+    const buffer = new Uint8Array(64);
+    expect(Buffer.from(buffer.subarray(0, second.read(buffer, 0))).toString()).toBe("host contents\n");
+    second.release();
+    // The mount keeps the descriptor for the next open.
+    const third = inode.open(O_RDONLY);
+    expect(third.hostFd).toBe(first.hostFd);
+    expect(Buffer.from(buffer.subarray(0, third.read(buffer, 5))).toString()).toBe("contents\n");
+    third.release();
+    // Its files name their content; a writable mount neither caches nor names it.
+    const named = walk(gofer, "dir/file")!.open(O_RDONLY);
+    expect(named.contentKey).toBe(inode);
+    named.release();
+    const writable = start(false, true);
+    expect(writable.fs.cached).toBe(false);
+    const own = walk(writable, "dir/file")!;
+    const a = own.open(O_RDONLY);
+    const b = own.open(O_RDONLY);
+    expect(b.hostFd).not.toBe(a.hostFd);
+    expect(a.contentKey).toBeUndefined();
+    a.release();
+    b.release();
   });
 
   it("reports statfs of the host file system", () => {

@@ -65,12 +65,15 @@ export interface RunningGofer {
   stop(): Promise<GoferExit>;
 }
 
-/** Starts a gofer on `root` with `program` and attaches a GoferFileSystem with st_dev `dev`. */
-export function startGofer(program: GoferProgram, root: string, readOnly: boolean, dev = 99): RunningGofer {
+/**
+ * Starts a gofer on `root` with `program` and attaches a GoferFileSystem
+ * with st_dev `dev`, caching what the gofer says if `cache` is true.
+ */
+export function startGofer(program: GoferProgram, root: string, readOnly: boolean, dev = 99, cache = false): RunningGofer {
   const { process: goferProcess, connection } = spawnGofer({ root, readOnly, program: program.path });
   let fs: GoferFileSystem;
   try {
-    fs = new GoferFileSystem(connection, { dev });
+    fs = new GoferFileSystem(connection, { dev, cache });
   } catch (error) {
     connection.close();
     goferProcess.kill();

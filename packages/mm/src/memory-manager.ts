@@ -777,12 +777,16 @@ export class MemoryManager {
    * Unmaps every installed page from the address space and drops every VMA
    * and page reference. The address space itself is not released: its
    * creator does that. The MemoryManager cannot be used afterwards. Idempotent.
+   *
+   * A creator that releases the address space right afterwards passes
+   * `unmapPages` false: releasing it removes every mapping at once, which
+   * saves one host call per installed range.
    */
-  release(): void {
+  release(unmapPages = true): void {
     if (this.released) {
       return;
     }
-    this.pmaSet.clear();
+    this.pmaSet.clear(unmapPages);
     for (const vma of this.vmaSet.remove(0, Number.MAX_SAFE_INTEGER)) {
       vma.mappable?.removeMapping?.();
     }

@@ -146,10 +146,10 @@ export class PmaSet {
     }
   }
 
-  /** Unmaps everything and drops every page reference. */
-  clear(): void {
+  /** Drops every page reference, and unmaps everything unless `unmap` is false (the address space goes away). */
+  clear(unmap = true): void {
     const removed = this.list.splice(0);
-    this.unmapRuns(removed);
+    if (unmap) this.unmapRuns(removed);
     for (const pma of removed) {
       this.allocator.decRef(pma.offset, pma.end - pma.start);
     }

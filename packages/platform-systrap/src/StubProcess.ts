@@ -19,6 +19,11 @@ export const DEFAULT_STUB_SPIN = 1000;
 export const DEFAULT_STUB_PAUSE = 200;
 /** How long the Sentry spins on an executor request before it sleeps on the futex. */
 const REQUEST_SPIN_MS = 0.05;
+/**
+ * The top of a slot's signal stack that a parked handler may use: the
+ * kernel's signal frame with its XSAVE image, and the handler's own frames.
+ */
+const PARKED_STACK_BYTES = 16 * 1024;
 /** A stub that takes longer than this to start or to complete a request is killed. */
 const STUB_TIMEOUT_MS = 10_000;
 /** Slices of a futex sleep, so that a stub that died is noticed. */
@@ -70,6 +75,11 @@ export class StubProcess {
   onDeath: () => void = () => {};
   /** The reason the process is gone; null while it runs. */
   deathReason: string | null = null;
+  /**
+   * Counts the address spaces this process has served. Slots and FPU state
+   * that contexts remember from an earlier generation are void.
+   */
+  generation = 0;
 
   private readonly mapping: SharedMapping;
   private readonly controlFd: number;
@@ -211,6 +221,30 @@ export class StubProcess {
     }
     this.tids.push(Number(result));
     return expected;
+  }
+
+  /**
+   * Empties the process so that it can serve another address space: the
+   * executor unmaps every application page, and the Sentry clears the
+   * slot's saved registers and FPU state and the part of its signal stack
+   * that the parked handler does not use (the stub itself clears the FPU
+   * image of the frame on the next switch of a new context). Only a process
+   * with one stub thread, parked in the stub and not running application
+   * code, qualifies; returns false otherwise, and the caller then kills it.
+   */
+  recycle(userStart: number): boolean {
+    if (this.dead || this.armed !== 0 || this.tids.length !== 1) return false;
+    const slot = ControlRegion.slotOffset(0);
+    if (this.control.load(slot + Layout.SLOT_STATE) === Layout.STATE_RUN) return false;
+    const { result } = this.request(Layout.OP_MUNMAP, userStart, Layout.STUB_BASE - userStart, 0, 0);
+    if (result !== 0n || this.dead) return false;
+    const bytes = this.control.bytes;
+    bytes.fill(0, slot + Layout.SLOT_REGS, slot + Layout.SLOT_FPU + Layout.SLOT_FPU_CAPACITY);
+    bytes.fill(0, slot + Layout.SLOT_SIGSTACK, slot + Layout.SLOT_SIGSTACK + Layout.SLOT_SIGSTACK_SIZE - PARKED_STACK_BYTES);
+    this.generation++;
+    this.freeSlots.length = 0;
+    this.freeSlots.push(0);
+    return true;
   }
 
   /** Gives a slot back; its thread stays parked in the stub for the next context. */

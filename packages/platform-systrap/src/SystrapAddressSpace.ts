@@ -19,6 +19,8 @@ export class SystrapAddressSpace implements AddressSpace {
     /** The stub process that is this address space on the host. */
     readonly process: StubProcess,
     private readonly userRange: AddressRange,
+    /** Takes the process back when the address space is released; it recycles or kills it. */
+    private readonly onRelease: (process: StubProcess) => void = (process) => process.kill("its address space was released"),
   ) {}
 
   mapFile(addr: number, length: number, offset: number, prot: number): void {
@@ -42,7 +44,7 @@ export class SystrapAddressSpace implements AddressSpace {
   }
 
   release(): void {
-    this.process.kill("its address space was released");
+    this.onRelease(this.process);
   }
 
   private call(op: number, addr: number, length: number, prot: number, offset: number, name: string): void {

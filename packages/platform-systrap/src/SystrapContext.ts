@@ -34,6 +34,14 @@ const INTERRUPT_TRAP: Trap = Object.freeze({ kind: "interrupt" });
 interface FpHome {
   readonly process: StubProcess;
   readonly slot: number;
+  /** The process's generation when the state was saved there. */
+  readonly generation: number;
+}
+
+/** The slot a context owns in one stub process, in that process's generation. */
+interface OwnedSlot {
+  readonly index: number;
+  readonly generation: number;
 }
 
 /**
@@ -49,7 +57,7 @@ interface FpHome {
 export class SystrapContext implements Context {
   readonly regs = new Registers();
 
-  private readonly slots = new Map<StubProcess, number>();
+  private readonly slots = new Map<StubProcess, OwnedSlot>();
   private readonly fp = new Uint8Array(Layout.SLOT_FPU_CAPACITY);
   private fpSize = 0;
   private fpHome: FpHome | null = null;
@@ -134,12 +142,12 @@ export class SystrapContext implements Context {
     }
 
     const process = as.process;
-    let index = this.slots.get(process);
+    let index = this.slotIn(process);
     if (index === undefined) {
-      for (const old of this.slots.keys()) if (old.dead) this.slots.delete(old);
+      for (const old of [...this.slots.keys()]) if (this.slotIn(old) === undefined) this.slots.delete(old);
       index = process.acquireSlot();
       if (index < 0) return Promise.resolve(LOST_TRAP);
-      this.slots.set(process, index);
+      this.slots.set(process, { index, generation: process.generation });
     }
     if (process.dead) return Promise.resolve(LOST_TRAP);
 
@@ -184,7 +192,7 @@ export class SystrapContext implements Context {
       if (!run) return this.lastTrap;
       if (performance.now() > deadline) return null;
       this.dispatcher.collect(run.process);
-      const index = this.slots.get(run.process);
+      const index = this.slotIn(run.process);
       if (this.run && index !== undefined && !run.process.dead) {
         const state = run.process.control.address + ControlRegion.slotOffset(index) + Layout.SLOT_STATE;
         futexWait(state, Layout.STATE_RUN, WAIT_SLICE_NS);
@@ -198,7 +206,7 @@ export class SystrapContext implements Context {
       this.interruptPending = true;
       return;
     }
-    const index = this.slots.get(run.process);
+    const index = this.slotIn(run.process);
     if (index === undefined || run.process.dead) return;
     // A signal that lands while the thread is already in the stub stays
     // pending and interrupts the next switch instead, as the interface allows.
@@ -215,16 +223,25 @@ export class SystrapContext implements Context {
       // slot until the address space goes.
       return;
     }
-    for (const [process, index] of this.slots) process.releaseSlot(index);
+    for (const process of this.slots.keys()) {
+      const index = this.slotIn(process);
+      if (index !== undefined) process.releaseSlot(index);
+    }
     this.slots.clear();
     this.fpHome = null;
+  }
+
+  /** The slot this context owns in `process`, unless the process died or serves another address space now. */
+  private slotIn(process: StubProcess): number | undefined {
+    const owned = this.slots.get(process);
+    return owned !== undefined && !process.dead && owned.generation === process.generation ? owned.index : undefined;
   }
 
   private finishRun(process: StubProcess, slot: number): Trap {
     if (process.dead) return LOST_TRAP;
     const c = process.control;
     this.regs.bytes.set(c.bytes.subarray(slot + Layout.SLOT_REGS, slot + Layout.SLOT_REGS + USER_REGS_SIZE));
-    this.fpHome = { process, slot };
+    this.fpHome = { process, slot, generation: process.generation };
     this.fpLoaded = false;
     return decodeTrap(c, slot);
   }
@@ -234,7 +251,9 @@ export class SystrapContext implements Context {
     if (this.fpLoaded) return;
     this.fpLoaded = true;
     const home = this.fpHome;
-    if (!home || home.process.dead) {
+    if (!home || home.process.dead || home.generation !== home.process.generation) {
+      // The state went with its process; a context moves to another address
+      // space only in execve, which starts with the initial FPU state anyway.
       this.fpSize = 0;
       return;
     }
@@ -248,13 +267,13 @@ export class SystrapContext implements Context {
   private placeFp(process: StubProcess, slot: number): void {
     if (!this.fpLoaded) {
       const home = this.fpHome;
-      if (home && home.process === process && home.slot === slot) return;
+      if (home && home.process === process && home.slot === slot && home.generation === process.generation) return;
       this.loadFp();
     }
     const c = process.control;
     c.bytes.set(this.fp.subarray(0, this.fpSize), slot + Layout.SLOT_FPU);
     c.store(slot + Layout.SLOT_FPU_SIZE, this.fpSize);
-    this.fpHome = { process, slot };
+    this.fpHome = { process, slot, generation: process.generation };
     this.fpLoaded = false;
   }
 }

@@ -18,6 +18,14 @@ import { STUB_ELF_BASE64, Layout } from "./stub/image.generated";
 import { SystrapAddressSpace } from "./SystrapAddressSpace";
 import { SystrapContext } from "./SystrapContext";
 
+/**
+ * Stub processes kept for new address spaces after theirs was released.
+ * Starting a stub costs a posix_spawn, a control region and a socket pair;
+ * a shell that runs one program after another needs a new address space for
+ * each fork and each execve.
+ */
+const STUB_POOL_SIZE = 4;
+
 /** Lowest address an application may map (the kernel's default mmap_min_addr). */
 const USER_START = 0x10000;
 
@@ -61,6 +69,8 @@ export class SystrapPlatform implements Platform {
   private readonly dispatcher: Dispatcher;
   private readonly spreader: CpuSpreader | null;
   private readonly processes = new Set<StubProcess>();
+  /** Idle stubs for new address spaces, emptied by StubProcess.recycle. */
+  private readonly pool: StubProcess[] = [];
   private readonly memoryFd: number;
   private readonly executableFd: number;
   private readonly stubSpin: number;
@@ -113,14 +123,37 @@ export class SystrapPlatform implements Platform {
 
   newAddressSpace(): AddressSpace {
     if (this.closed) throw new PlatformError("the systrap platform is closed");
-    const stub = new StubProcess({ executable: `/proc/self/fd/${this.executableFd}`, memoryFd: this.memoryFd, stubSpin: this.stubSpin, stubPause: this.stubPause });
+    let stub = this.pool.pop();
+    while (stub !== undefined && stub.dead) stub = this.pool.pop();
+    stub ??= this.startStub();
+    return new SystrapAddressSpace(stub, this.userRange, (released) => this.takeBack(released));
+  }
+
+  private startStub(): StubProcess {
+    const stub = new StubProcess({
+      executable: `/proc/self/fd/${this.executableFd}`,
+      memoryFd: this.memoryFd,
+      stubSpin: this.stubSpin,
+      stubPause: this.stubPause,
+    });
     this.processes.add(stub);
     stub.onWake = () => this.dispatcher.collect(stub);
     stub.onDeath = () => {
       this.processes.delete(stub);
+      const pooled = this.pool.indexOf(stub);
+      if (pooled >= 0) this.pool.splice(pooled, 1);
       this.dispatcher.processDied(stub);
     };
-    return new SystrapAddressSpace(stub, this.userRange);
+    return stub;
+  }
+
+  /** Keeps the stub of a released address space for the next one if it can be emptied, and kills it otherwise. */
+  private takeBack(stub: StubProcess): void {
+    if (!this.closed && this.pool.length < STUB_POOL_SIZE && stub.recycle(this.userRange.start)) {
+      this.pool.push(stub);
+      return;
+    }
+    stub.kill("its address space was released");
   }
 
   newContext(): Context {

@@ -69,6 +69,28 @@ stub_executor_loop:
 	dec ebx
 	jnz .Lspin
 
+	/*
+	 * Then as many rounds as a stub thread spins, each giving up the CPU:
+	 * requests come in bursts (a fork, an execve, a run of page faults),
+	 * and a wake-up from the futex costs more than the whole spin.
+	 */
+	mov ebx, dword ptr [r12 + HDR_STUB_SPIN]
+	cmp ebx, STUB_SPIN_MAX
+	jbe .Lyield_check
+	mov ebx, STUB_SPIN_MAX
+.Lyield_check:
+	test ebx, ebx
+	jz .Lsleep
+.Lyield:
+	mov eax, dword ptr [r12 + HDR_REQ_SEQ]
+	cmp eax, r15d
+	jne .Lrequest
+	mov eax, SYS_sched_yield
+	syscall
+	dec ebx
+	jnz .Lyield
+
+.Lsleep:
 	mov eax, 1
 	xchg dword ptr [r12 + HDR_EXEC_SLEEPING], eax
 	mov edx, dword ptr [r12 + HDR_REQ_SEQ]

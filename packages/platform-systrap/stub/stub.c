@@ -589,12 +589,16 @@ static void restore_state(u8 *slot, struct ucontext *uc)
 
 	/*
 	 * No saved FPU state (a new context) means the initial one: a frame
-	 * without fpstate makes rt_sigreturn reset the FPU. A saved state must
-	 * fit the frame's own area; the kernel checks its contents.
+	 * without fpstate makes rt_sigreturn reset the FPU. The frame's image of
+	 * the previous context is cleared, since a recycled stub serves another
+	 * process. A saved state must fit the frame's own area; the kernel
+	 * checks its contents.
 	 */
-	if (want == 0 || have == 0)
+	if (want == 0 || have == 0) {
+		if (have)
+			memset((void *)sc->fpstate, 0, have);
 		sc->fpstate = 0;
-	else
+	} else
 		memcpy((void *)sc->fpstate, slot + SLOT_FPU, want < have ? want : have);
 
 	uc->sigmask = APPLICATION_MASK;

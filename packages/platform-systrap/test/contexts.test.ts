@@ -263,6 +263,42 @@ describe("systrap contexts", () => {
     }
   });
 
+  it("hands a released address space's stub to the next one, with nothing of the old process left in its slot", async () => {
+    const secret = 0x5ec2e75ec2e75ec2n;
+    const first = load(`mov rax, 0x${secret.toString(16)}\nmovq xmm0, rax\nmovq xmm7, rax\nmov rbx, rax\nmov r15, rax\nmov eax, 39\nsyscall`);
+    expect((await first.context.switchTo(first.as)).kind).toBe("syscall");
+    expect(first.context.regs.get(UserRegsOffset.rbx)).toBe(secret);
+    const process = first.as.process;
+    first.context.release();
+    first.as.release();
+    expect(process.dead).toBe(false);
+    // The old process's memory is gone from it.
+    expect(readFileSync(`/proc/${process.pid}/maps`, "utf8")).not.toMatch(/^0*400000-/m);
+
+    const second = load("mov eax, 39\nsyscall\nmov eax, 39\nsyscall");
+    expect(second.as.process).toBe(process);
+    expect((await second.context.switchTo(second.as)).kind).toBe("syscall");
+    expect((await second.context.switchTo(second.as)).kind).toBe("syscall");
+    expect(second.context.regs.get(UserRegsOffset.rbx)).toBe(0n);
+    expect(second.context.readFpState().subarray(XMM0, XMM0 + 16)).toEqual(new Uint8Array(16));
+    // The secret is nowhere in the slot: registers, FPU image, signal stack.
+    const slot = process.control.bytes.subarray(ControlRegion.slotOffset(0), ControlRegion.slotOffset(1));
+    const pattern = new Uint8Array(new BigUint64Array([secret]).buffer);
+    expect(Buffer.from(slot).indexOf(pattern)).toBe(-1);
+  });
+
+  it("kills the stub of a released address space with a context still running in it", async () => {
+    const { as, context } = load("loop: jmp loop");
+    const running = context.switchTo(as);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const process = as.process;
+    context.release();
+    as.release();
+    expect(process.dead).toBe(true);
+    void running;
+    expect(sandbox.newAddressSpace().process).not.toBe(process);
+  });
+
   it("gets traps through the futex when the Sentry does not spin", async () => {
     const futexOnly = new Sandbox({ spinMs: 0, sleepMs: 100 });
     try {

@@ -40,7 +40,7 @@ export interface AddressSpace {
   unmap(addr: number, length: number): void;
   /** Changes the protection of mappings in [addr, addr+length). */
   protect(addr: number, length: number, prot: number): void;
-  /** Frees host resources; the address space cannot be used afterwards. */
+  /** Frees host resources and removes every mapping; the address space cannot be used afterwards. */
   release(): void;
 }
 

@@ -98,7 +98,9 @@ export class SandboxFileSystem {
   constructor(volumes: readonly Volume[]) {
     try {
       const vfs = this.vfs;
-      const lower = this.startGofer("/", true);
+      // The host root is read-only to the sandbox and, as under gVisor's
+      // default exclusive file access, assumed not to change meanwhile.
+      const lower = this.startGofer("/", true, true);
       const upper = new TmpFileSystem({ dev: vfs.allocateDevice(), devices: this.devices });
       vfs.mountRoot(new OverlayFileSystem(lower, upper, { dev: vfs.allocateDevice() }));
       const ctx = vfs.newContext();
@@ -111,7 +113,7 @@ export class SandboxFileSystem {
       vfs.mount(ctx, "/tmp", this.tmpfs());
       for (const volume of volumes) {
         makeDirectories(vfs, ctx, volume.sandboxPath);
-        vfs.mount(ctx, volume.sandboxPath, this.startGofer(volume.hostPath, volume.readOnly), { readOnly: volume.readOnly });
+        vfs.mount(ctx, volume.sandboxPath, this.startGofer(volume.hostPath, volume.readOnly, false), { readOnly: volume.readOnly });
       }
     } catch (error) {
       this.close();
@@ -147,10 +149,12 @@ export class SandboxFileSystem {
     return new TmpFileSystem({ dev: this.vfs.allocateDevice(), mode: 0o1777, devices: this.devices });
   }
 
-  private startGofer(root: string, readOnly: boolean): GoferFileSystem {
+  private startGofer(root: string, readOnly: boolean, cache: boolean): GoferFileSystem {
     const { process, connection } = takePrestartedGofer(root, readOnly) ?? spawnGofer({ root, readOnly, program: goferProgram() });
-    const fs = new GoferFileSystem(connection, { dev: this.vfs.allocateDevice() });
+    const fs = new GoferFileSystem(connection, { dev: this.vfs.allocateDevice(), cache });
     this.gofers.push({ process, fs });
+    // A mount that answers from its cache learns of the gofer's end here.
+    void process.exited.then(() => fs.connection.close());
     return fs;
   }
 

@@ -1,12 +1,12 @@
 // Application memory lives in the sandbox's memfd: its content is there,
 // and munmap and MADV_DONTNEED give the blocks back to the host.
 import { execFileSync } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SYS } from "@sandbox/abi";
 import { Sandbox } from "../src/sandbox";
-import { makeTempDir } from "./harness";
+import { makeTempDir, PLATFORMS, runNative, runSandboxed } from "./harness";
 
 const MIB = 1024 * 1024;
 let work: ReturnType<typeof makeTempDir>;
@@ -91,4 +91,33 @@ it("fork of a 1 GiB process copies nothing up front", async () => {
   expect(allocated[1] - allocated[0]).toBeLessThan(64 * MIB);
   // One write copies a region, not the heap.
   expect(allocated[2] - allocated[0]).toBeLessThan(64 * MIB);
+});
+
+const MAP_FILE_SCRIPT = [
+  "import mmap, subprocess, sys",
+  "path = sys.argv[1]",
+  "with open(path, 'rb') as f:",
+  "    shared = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ)",
+  "    private = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)",
+  "print(shared[:8], private[-8:], len(shared))",
+  "private[0:5] = b'XXXXX'",
+  "private[-3:] = b'YYY'",
+  "print(private[:8], private[-8:], shared[:8])",
+  "child = 'import mmap, sys; f = open(sys.argv[1], \"rb\"); m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ); print(m[:8], m[-8:])'",
+  "print(subprocess.run([sys.executable, '-c', child, path], capture_output=True).stdout.decode().strip())",
+  "print(open(path, 'rb').read(8))",
+].join("\n");
+
+it.each(PLATFORMS)("host files map shared and private, and a private write stays in its process on %s", (platform) => {
+  // A host file under the sandbox's read-only root: its pages come from the page cache.
+  const path = join(work.path, "mapped.bin");
+  writeFileSync(path, Buffer.concat([Buffer.from("original"), Buffer.alloc(3 * 4096, "m"), Buffer.from("end-of-file")]));
+  const argv = ["/usr/bin/python3", "-c", MAP_FILE_SCRIPT, path];
+  const native = runNative(argv);
+  expect(native.status).toBe(0);
+  const sandboxed = runSandboxed(argv, { runscArgs: [`--platform=${platform}`] });
+  expect(sandboxed.stderr).toBe("");
+  expect(sandboxed.stdout).toBe(native.stdout);
+  expect(sandboxed.status).toBe(0);
+  expect(readFileSync(path, "utf8").slice(0, 8)).toBe("original");
 });

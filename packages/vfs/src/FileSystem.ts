@@ -108,6 +108,22 @@ export interface FileDescriptionImpl {
   /** Host descriptor that backs this file, if any (for mmap and for passing on). */
   readonly hostFd?: number;
 
+  /**
+   * Set only where the file's content cannot change while the sandbox
+   * runs (a file of a read-only mount whose host tree nobody changes): an
+   * object that names that content, the same for every open of the file.
+   * Mappings of such files share the Sentry's cached pages instead of
+   * copying the file for each process.
+   */
+  readonly contentKey?: object;
+
+  /**
+   * True where a write succeeds without looking at the bytes (/dev/null,
+   * /dev/zero), so the Sentry does not copy them from the caller, as Linux
+   * does not.
+   */
+  readonly discardsWrites?: boolean;
+
   /** Reads up to dst.length bytes at `offset` and returns the count, 0 at end of file. */
   read(dst: Uint8Array, offset: number): number;
 

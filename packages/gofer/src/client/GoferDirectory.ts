@@ -3,6 +3,7 @@ import { Errno, SyscallError } from "@sandbox/abi";
 import type { DirentEmitter, FileDescriptionImpl, Stat } from "@sandbox/vfs";
 import type { GoferInode } from "./GoferInode";
 import { statOfHostFd } from "./hostFdStat";
+import type { SharedHostFd } from "./SharedHostFd";
 
 /** One directory entry as the gofer listed it. */
 export interface GoferDirent {
@@ -16,16 +17,22 @@ export interface GoferDirent {
  * An open directory of a gofer mount. The listing is fetched from the gofer
  * when the cursor is 0 (at the start and after a rewind) and kept until the
  * next rewind, so cursors are indexes into it, in the host's getdents order.
- * `hostFd` is the host directory the gofer opened, used for fstat. Owns it.
+ * `hostFd` is the host directory the gofer opened, used for fstat. Owns it,
+ * or holds it with other open files of the directory when it is shared.
  */
 export class GoferDirectory implements FileDescriptionImpl {
   readonly seekable = true;
-  private listing: GoferDirent[] | undefined;
+  readonly hostFd: number;
+  private readonly shared: SharedHostFd | undefined;
+  private listing: readonly GoferDirent[] | undefined;
 
   constructor(
     private readonly inode: GoferInode,
-    readonly hostFd: number,
-  ) {}
+    descriptor: number | SharedHostFd,
+  ) {
+    this.shared = typeof descriptor === "number" ? undefined : descriptor;
+    this.hostFd = typeof descriptor === "number" ? descriptor : descriptor.fd;
+  }
 
   read(_dst: Uint8Array, _offset: number): number {
     throw new SyscallError(Errno.EISDIR);
@@ -52,6 +59,7 @@ export class GoferDirectory implements FileDescriptionImpl {
   }
 
   release(): void {
-    closeSync(this.hostFd);
+    if (this.shared !== undefined) this.shared.release();
+    else closeSync(this.hostFd);
   }
 }

@@ -5,6 +5,10 @@ import {
   type Owner,
   type SetAttr,
   type Stat,
+  O_ACCMODE,
+  O_DSYNC,
+  O_RDONLY,
+  O_SYNC,
   S_IFDIR,
   S_IFMT,
   S_IFREG,
@@ -17,13 +21,17 @@ import { readStatfs, type Statfs } from "../protocol/wireStatfs";
 import { GoferDirectory, type GoferDirent } from "./GoferDirectory";
 import type { GoferFileSystem } from "./GoferFileSystem";
 import { GoferRegularFile } from "./GoferRegularFile";
+import { SharedHostFd } from "./SharedHostFd";
 
 const AT_REMOVEDIR = 0x200;
 
 /**
  * A file of a gofer mount: a handle in the gofer. The attributes that
  * permission checks read (mode, uid, gid) are the ones of the last reply
- * about this file, and every stat() reads them afresh from the host.
+ * about this file, and every stat() reads them afresh from the host,
+ * unless the mount caches (GoferFileSystemOptions.cache): then the inode
+ * keeps every answer of the gofer, and a read-only open reuses a host
+ * descriptor the mount kept.
  *
  * The handle is released in the gofer after this object is garbage-collected
  * (see GoferConnection.track).
@@ -33,6 +41,11 @@ export class GoferInode implements Inode {
   uid: number;
   gid: number;
   readonly ino: number;
+  /** What a caching mount remembers; undefined until first asked (and always on other mounts). */
+  private cachedStat: Stat | undefined;
+  private children: Map<string, GoferInode | null> | undefined;
+  private linkTarget: string | undefined;
+  private listing: readonly GoferDirent[] | undefined;
 
   constructor(
     readonly fs: GoferFileSystem,
@@ -44,10 +57,12 @@ export class GoferInode implements Inode {
     this.uid = stat.uid;
     this.gid = stat.gid;
     this.ino = stat.ino;
+    if (fs.cached) this.cachedStat = { ...stat };
     fs.connection.track(this, handle);
   }
 
   stat(): Stat {
+    if (this.cachedStat !== undefined && this.cacheUsable()) return { ...this.cachedStat };
     const stat = this.fs.connection.request(
       MessageType.STAT,
       (writer) => writer.u32(this.handle),
@@ -59,29 +74,38 @@ export class GoferInode implements Inode {
 
   lookup(name: string): Inode | undefined {
     checkName(name);
+    const known = this.children?.get(name);
+    if (known !== undefined && this.cacheUsable()) return known ?? undefined;
+    let child: GoferInode | null;
     try {
-      return this.fs.connection.request(
+      child = this.fs.connection.request(
         MessageType.WALK,
         (writer) => writer.u32(this.handle).byteString(name),
         (reader) => this.newInode(reader),
       );
     } catch (error) {
-      if (error instanceof SyscallError && error.errno === Errno.ENOENT) {
-        return undefined;
-      }
-      throw error;
+      if (!(error instanceof SyscallError && error.errno === Errno.ENOENT)) throw error;
+      child = null;
     }
+    if (this.fs.cached) (this.children ??= new Map()).set(name, child);
+    return child ?? undefined;
   }
 
   readlink(): string {
-    return this.fs.connection.request(
+    if (this.linkTarget !== undefined && this.cacheUsable()) return this.linkTarget;
+    const target = this.fs.connection.request(
       MessageType.READLINK,
       (writer) => writer.u32(this.handle),
       (reader) => reader.byteString(reader.remaining),
     );
+    if (this.fs.cached) this.linkTarget = target;
+    return target;
   }
 
   open(flags: number): FileDescriptionImpl {
+    const shareable = this.fs.cached && (flags & O_ACCMODE) === O_RDONLY && (flags & (O_SYNC | O_DSYNC)) === 0;
+    const kept = shareable ? this.fs.sharedFd(this) : undefined;
+    if (kept !== undefined && this.cacheUsable()) return this.openFile(this.mode, kept.hold());
     return this.fs.connection.request(
       MessageType.OPEN,
       (writer) => writer.u32(this.handle).u32(flags),
@@ -91,16 +115,27 @@ export class GoferInode implements Inode {
           throw new SyscallError(Errno.EIO, "gofer OPEN replied without a descriptor");
         }
         this.refresh(stat);
-        switch (stat.mode & S_IFMT) {
-          case S_IFREG:
-            return new GoferRegularFile(fd, this.fs.dev, stat.ino);
-          case S_IFDIR:
-            return new GoferDirectory(this, fd);
-          default:
-            throw new SyscallError(Errno.EIO, `gofer OPEN returned a file of mode 0o${stat.mode.toString(8)}`);
+        if (!shareable) return this.openFile(stat.mode, fd);
+        const shared = new SharedHostFd(fd);
+        try {
+          return this.openFile(stat.mode, shared.hold());
+        } finally {
+          this.fs.keepSharedFd(this, shared);
         }
       },
     );
+  }
+
+  private openFile(mode: number, descriptor: number | SharedHostFd): FileDescriptionImpl {
+    switch (mode & S_IFMT) {
+      case S_IFREG:
+        // On a caching mount the file cannot change, and this inode names its content.
+        return new GoferRegularFile(descriptor, this.fs.dev, this.ino, this.fs.cached ? this : undefined);
+      case S_IFDIR:
+        return new GoferDirectory(this, descriptor);
+      default:
+        throw new SyscallError(Errno.EIO, `gofer OPEN returned a file of mode 0o${mode.toString(8)}`);
+    }
   }
 
   create(name: string, mode: number, owner: Owner): Inode {
@@ -177,7 +212,8 @@ export class GoferInode implements Inode {
   }
 
   /** Fetches the whole listing of this directory, in the host's order, without "." and "..". */
-  list(): GoferDirent[] {
+  list(): readonly GoferDirent[] {
+    if (this.listing !== undefined && this.cacheUsable()) return this.listing;
     const entries: GoferDirent[] = [];
     let position = 0n;
     let done = false;
@@ -198,6 +234,7 @@ export class GoferInode implements Inode {
         },
       );
     }
+    if (this.fs.cached) this.listing = entries;
     return entries;
   }
 
@@ -219,6 +256,16 @@ export class GoferInode implements Inode {
     );
   }
 
+  /**
+   * Whether what this inode remembers may still answer: while the gofer is
+   * connected. Without the gofer the mount fails every operation with EIO,
+   * cached or not, as an uncached one does.
+   */
+  private cacheUsable(): boolean {
+    if (!this.fs.connection.connected) throw new SyscallError(Errno.EIO, "the gofer is gone");
+    return true;
+  }
+
   /** Decodes a reply that carries a new handle and its attributes. */
   private newInode(reader: MessageReader): GoferInode {
     const handle = reader.u32();
@@ -237,6 +284,7 @@ export class GoferInode implements Inode {
     this.mode = stat.mode;
     this.uid = stat.uid;
     this.gid = stat.gid;
+    if (this.fs.cached) this.cachedStat = { ...stat };
   }
 }
 

@@ -1,21 +1,31 @@
 import { closeSync, ftruncateSync, readSync, writeSync } from "node:fs";
 import type { FileDescriptionImpl, Stat } from "@sandbox/vfs";
 import { hostCall, statOfHostFd } from "./hostFdStat";
+import type { SharedHostFd } from "./SharedHostFd";
 
 /**
  * An open regular file of a gofer mount: a host descriptor that the gofer
  * sent, read and written here at the description's offsets without asking
  * the gofer again. It keeps working after the gofer is gone, as the
- * descriptor is this process's own. Owns the descriptor.
+ * descriptor is this process's own. Owns the descriptor, or holds it with
+ * other open files of the same file when it is shared.
  */
 export class GoferRegularFile implements FileDescriptionImpl {
   readonly seekable = true;
+  readonly hostFd: number;
 
   constructor(
-    readonly hostFd: number,
+    descriptor: number | SharedHostFd,
     private readonly dev: number,
     private readonly ino: number,
-  ) {}
+    /** The file's content key (see FileDescriptionImpl.contentKey), on a caching mount. */
+    readonly contentKey?: object,
+  ) {
+    this.shared = typeof descriptor === "number" ? undefined : descriptor;
+    this.hostFd = typeof descriptor === "number" ? descriptor : descriptor.fd;
+  }
+
+  private readonly shared: SharedHostFd | undefined;
 
   read(dst: Uint8Array, offset: number): number {
     if (dst.length === 0) {
@@ -40,6 +50,7 @@ export class GoferRegularFile implements FileDescriptionImpl {
   }
 
   release(): void {
-    closeSync(this.hostFd);
+    if (this.shared !== undefined) this.shared.release();
+    else closeSync(this.hostFd);
   }
 }

@@ -22,8 +22,8 @@ const SHEBANG_BYTES = 256;
 const STACK_TOP_GAP = 0x10_0000;
 
 /** Adapts an open file to what the loader and mm read from it. */
-function executableFromDescription(path: string, file: FileDescription): ExecutableFile {
-  const mappable = mappableOfFile(file, path);
+function executableFromDescription(kernel: Kernel, path: string, file: FileDescription): ExecutableFile {
+  const mappable = mappableOfFile(file, path, kernel.pageCache);
   return { path, readAt: mappable.readAt, mappable };
 }
 
@@ -114,7 +114,8 @@ export function forkMemoryManager(kernel: Kernel, mm: MemoryManager): MemoryMana
 export function releaseMemoryManager(mm: MemoryManager): void {
   const addressSpace = addressSpaces.get(mm);
   try {
-    mm.release();
+    // Releasing the address space below removes its mappings all at once.
+    mm.release(addressSpace === undefined);
   } catch (error) {
     // The host side may already be gone (a stub killed from outside); the pages are freed either way.
     if (!(error instanceof PlatformError)) throw error;
@@ -136,7 +137,7 @@ export function execve(task: Task, path: string, argv: readonly string[], envp: 
   const mm = newMemoryManager(kernel);
   let entry: { entry: number; sp: number };
   try {
-    const file = executableFromDescription(program.path, program.file);
+    const file = executableFromDescription(kernel, program.path, program.file);
     const creds = task.credentials;
     entry = loadProgram(mm, {
       file,
@@ -152,7 +153,7 @@ export function execve(task: Task, path: string, argv: readonly string[], envp: 
       stackTop: kernel.platform.userRange.end - STACK_TOP_GAP,
       openInterpreter: (interpreterPath) => {
         const interpreter = openForExec(kernel, group.fs, interpreterPath);
-        return executableFromDescription(interpreterPath, interpreter);
+        return executableFromDescription(kernel, interpreterPath, interpreter);
       },
     });
   } catch (error) {

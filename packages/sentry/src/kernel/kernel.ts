@@ -14,6 +14,7 @@ import { Logger } from "./log";
 import { deliverFaultSignal, deliverPendingSignals, ERESTART_RESTARTBLOCK, ERESTARTSYS, killThreadGroup, pendingSignals, queueSignal } from "./signals";
 import { becomeZombie } from "./process";
 import { addressSpaceOf, execve, releaseMemoryManager, searchPath } from "./exec";
+import { PageCache } from "./page-cache";
 import { type Credentials, Task } from "./task";
 import { type ExitStatus, type Rlimit, ThreadGroup } from "./thread-group";
 
@@ -22,6 +23,8 @@ export interface KernelOptions {
   readonly platform: Platform;
   readonly memoryFile: MemoryFile;
   readonly allocator: PageAllocator;
+  /** Bytes of file pages the page cache keeps (DEFAULT_PAGE_CACHE_BYTES if absent). */
+  readonly pageCacheBytes?: number;
   readonly vfs: VirtualFileSystem;
   readonly logger: Logger;
   /** The sandbox's own host name, returned by uname(2). */
@@ -74,6 +77,8 @@ export interface InitProcessSpec {
  * of each task. A Kernel keeps no process-global state, so several may run
  * in one Node process.
  */
+/** Largest transfer that the kernel's scratch buffer serves (see Kernel.scratch). */
+const SCRATCH_LIMIT = 4 << 20;
 export class Kernel {
   readonly syscalls: SyscallTable = buildSyscallTable();
   readonly threadGroups = new Map<number, ThreadGroup>();
@@ -91,8 +96,24 @@ export class Kernel {
   currentTask: Task | undefined;
   private readonly unsupportedLogged = new Set<number>();
 
+  /** Pages of files whose content cannot change, shared by every mapping of them. */
+  readonly pageCache: PageCache;
+  private scratchBuffer = new Uint8Array(0);
+
   constructor(readonly options: KernelOptions) {
     this.pipes = new PipeFileSystem({ dev: options.vfs.allocateDevice() });
+    this.pageCache = new PageCache(options.memoryFile, options.allocator, options.pageCacheBytes);
+  }
+
+  /**
+   * Returns a buffer of `length` bytes for a transfer that fills it and
+   * copies it out in one synchronous step: the next call may hand out the
+   * same memory. Lengths up to SCRATCH_LIMIT share one buffer.
+   */
+  scratch(length: number): Uint8Array {
+    if (length > SCRATCH_LIMIT) return new Uint8Array(length);
+    if (this.scratchBuffer.length < length) this.scratchBuffer = new Uint8Array(Math.max(length, Math.min(SCRATCH_LIMIT, this.scratchBuffer.length * 2)));
+    return this.scratchBuffer.subarray(0, length);
   }
 
   get logger(): Logger {

@@ -21,11 +21,13 @@ export const MemoryDevice = {
 interface MemoryDeviceBehavior {
   read(dst: Uint8Array): number;
   write(src: Uint8Array): number;
+  /** Whether writes succeed without reading the bytes (see FileDescriptionImpl.discardsWrites). */
+  readonly discards?: boolean;
 }
 
 const behaviors: Record<keyof typeof MemoryDevice, MemoryDeviceBehavior> = {
-  null: { read: () => 0, write: (src) => src.length },
-  zero: { read: fillZero, write: (src) => src.length },
+  null: { read: () => 0, write: (src) => src.length, discards: true },
+  zero: { read: fillZero, write: (src) => src.length, discards: true },
   full: {
     read: fillZero,
     write: () => {
@@ -54,11 +56,14 @@ function fillRandom(dst: Uint8Array): number {
  */
 class MemoryDeviceFile implements FileDescriptionImpl {
   readonly seekable = true;
+  readonly discardsWrites: boolean;
 
   constructor(
     private readonly behavior: MemoryDeviceBehavior,
     private readonly statNode: () => Stat,
-  ) {}
+  ) {
+    this.discardsWrites = behavior.discards === true;
+  }
 
   read(dst: Uint8Array, _offset: number): number {
     return this.behavior.read(dst);

@@ -32,6 +32,12 @@ export class OverlayRegularFile implements FileDescriptionImpl {
     return this.current().hostFd;
   }
 
+  /** The lower layer's content key while no copy-up exists; the upper copy can change. */
+  get contentKey(): object | undefined {
+    const layer = this.current();
+    return this.layerIsUpper ? undefined : layer.contentKey;
+  }
+
   read(dst: Uint8Array, offset: number): number {
     return this.current().read(dst, offset);
   }
