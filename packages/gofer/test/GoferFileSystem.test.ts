@@ -344,6 +344,26 @@ describe("GoferFileSystem", () => {
     expect(plain.vfs.statAt(plain.ctx, undefined, "/dir/file").size).toBe(21);
   });
 
+  it("answers lookups in a listed directory of a caching mount from the listing", () => {
+    const { vfs, ctx } = mountVfs(start(true, true));
+    const directory = vfs.openAt(ctx, undefined, "/dir", O_RDONLY | O_DIRECTORY);
+    const names: string[] = [];
+    directory.readdir((name) => {
+      names.push(name);
+      return true;
+    });
+    directory.decRef();
+    expect(names.sort()).toEqual([".", "..", "file", "sub"]);
+    // Behind the sandbox's back: a new name appears, a listed file gets longer.
+    hostFs.writeFileSync(join(root, "dir", "new"), "new\n");
+    hostFs.writeFileSync(join(root, "dir", "file"), "longer host contents\n");
+    expect(errnoOf(() => vfs.statAt(ctx, undefined, "/dir/new"))).toBe(Errno.ENOENT);
+    expect(vfs.statAt(ctx, undefined, "/dir/file").size).toBe(14);
+    expect(vfs.statAt(ctx, undefined, "/dir/sub").mode & S_IFMT).toBe(0o040000);
+    // Opening a listed file walks to it then.
+    expect(readAll(vfs, ctx, "/dir/file")).toBe("longer host contents\n");
+  });
+
   it("shares one host descriptor among read-only opens on a caching mount", () => {
     const gofer = start(true, true);
     expect(gofer.fs.cached).toBe(true);

@@ -13,7 +13,7 @@ import {
   S_IFMT,
   S_IFREG,
 } from "@sandbox/vfs";
-import { MessageType, NAME_MAX, SetattrMask, TARGET_MAX } from "../protocol/messages";
+import { MessageType, NAME_MAX, READDIR_WITH_STAT, SetattrMask, TARGET_MAX } from "../protocol/messages";
 import type { MessageReader } from "../protocol/MessageReader";
 import type { MessageWriter } from "../protocol/MessageWriter";
 import { readStat } from "../protocol/wireStat";
@@ -47,25 +47,66 @@ export class GoferInode implements Inode {
   private linkTarget: string | undefined;
   private listing: readonly GoferDirent[] | undefined;
 
+  /** The gofer's handle of this file, once it has one. */
+  private handleNumber: number | undefined;
+  /** Where a file listed with attributes but not walked yet lives; its handle comes from a WALK there. */
+  private origin: { readonly parent: GoferInode; readonly name: string } | undefined;
+  /** A caching mount's full listing of this directory: the attributes of each name, null where the gofer had none. */
+  private entries: Map<string, Stat | null> | undefined;
+
   constructor(
     readonly fs: GoferFileSystem,
-    /** The gofer's handle number of this file. */
-    readonly handle: number,
+    /** The gofer's handle number of this file; undefined for a file a listing reported (then `origin` is given). */
+    handle: number | undefined,
     stat: Stat,
+    origin?: { readonly parent: GoferInode; readonly name: string },
   ) {
     this.mode = stat.mode;
     this.uid = stat.uid;
     this.gid = stat.gid;
     this.ino = stat.ino;
     if (fs.cached) this.cachedStat = { ...stat };
-    fs.connection.track(this, handle);
+    if (handle !== undefined) {
+      this.handleNumber = handle;
+      fs.connection.track(this, handle);
+    } else if (origin !== undefined) {
+      this.origin = origin;
+    } else {
+      throw new RangeError("a gofer inode needs a handle or an origin");
+    }
+  }
+
+  /**
+   * The gofer's handle number of this file. A file that a listing reported
+   * gets it now, with a WALK from its directory. Read it before a request
+   * is built, never inside: the walk is a request of its own.
+   */
+  get handle(): number {
+    if (this.handleNumber !== undefined) return this.handleNumber;
+    const { parent, name } = this.origin as NonNullable<typeof this.origin>;
+    const parentHandle = parent.handle;
+    const handle = this.fs.connection.request(
+      MessageType.WALK,
+      (writer) => writer.u32(parentHandle).byteString(name),
+      (reader) => {
+        const walked = reader.u32();
+        reader.skip(4);
+        readStat(reader, this.fs.dev);
+        return walked;
+      },
+    );
+    this.handleNumber = handle;
+    this.origin = undefined;
+    this.fs.connection.track(this, handle);
+    return handle;
   }
 
   stat(): Stat {
     if (this.cachedStat !== undefined && this.cacheUsable()) return { ...this.cachedStat };
+    const handle = this.handle;
     const stat = this.fs.connection.request(
       MessageType.STAT,
-      (writer) => writer.u32(this.handle),
+      (writer) => writer.u32(handle),
       (reader) => readStat(reader, this.fs.dev),
     );
     this.refresh(stat);
@@ -76,11 +117,20 @@ export class GoferInode implements Inode {
     checkName(name);
     const known = this.children?.get(name);
     if (known !== undefined && this.cacheUsable()) return known ?? undefined;
+    const listed = this.entries !== undefined && this.cacheUsable() ? this.entries.get(name) : undefined;
+    if (this.entries !== undefined && listed !== null) {
+      // The full listing answers: a name it lacks does not exist, and a
+      // listed one needs no WALK until something asks for its handle.
+      const found = listed === undefined ? null : new GoferInode(this.fs, undefined, listed, { parent: this, name });
+      (this.children ??= new Map()).set(name, found);
+      return found ?? undefined;
+    }
+    const handle = this.handle;
     let child: GoferInode | null;
     try {
       child = this.fs.connection.request(
         MessageType.WALK,
-        (writer) => writer.u32(this.handle).byteString(name),
+        (writer) => writer.u32(handle).byteString(name),
         (reader) => this.newInode(reader),
       );
     } catch (error) {
@@ -93,9 +143,10 @@ export class GoferInode implements Inode {
 
   readlink(): string {
     if (this.linkTarget !== undefined && this.cacheUsable()) return this.linkTarget;
+    const handle = this.handle;
     const target = this.fs.connection.request(
       MessageType.READLINK,
-      (writer) => writer.u32(this.handle),
+      (writer) => writer.u32(handle),
       (reader) => reader.byteString(reader.remaining),
     );
     if (this.fs.cached) this.linkTarget = target;
@@ -106,9 +157,10 @@ export class GoferInode implements Inode {
     const shareable = this.fs.cached && (flags & O_ACCMODE) === O_RDONLY && (flags & (O_SYNC | O_DSYNC)) === 0;
     const kept = shareable ? this.fs.sharedFd(this) : undefined;
     if (kept !== undefined && this.cacheUsable()) return this.openFile(this.mode, kept.hold());
+    const handle = this.handle;
     return this.fs.connection.request(
       MessageType.OPEN,
-      (writer) => writer.u32(this.handle).u32(flags),
+      (writer) => writer.u32(handle).u32(flags),
       (reader, fd) => {
         const stat = readStat(reader, this.fs.dev);
         if (fd < 0) {
@@ -157,19 +209,21 @@ export class GoferInode implements Inode {
       throw new SyscallError(Errno.ENAMETOOLONG);
     }
     checkByteString(target);
+    const handle = this.handle;
     return this.fs.connection.request(
       MessageType.SYMLINK,
-      (writer) => writer.u32(this.handle).u32(owner.uid).u32(owner.gid).u16(name.length).u16(0).byteString(name).byteString(target),
+      (writer) => writer.u32(handle).u32(owner.uid).u32(owner.gid).u16(name.length).u16(0).byteString(name).byteString(target),
       (reader) => this.newInode(reader),
     );
   }
 
   link(name: string, target: Inode): void {
     checkName(name);
-    const targetInode = this.sameFileSystem(target);
+    const targetHandle = this.sameFileSystem(target).handle;
+    const handle = this.handle;
     this.fs.connection.request(
       MessageType.LINK,
-      (writer) => writer.u32(this.handle).u32(targetInode.handle).byteString(name),
+      (writer) => writer.u32(handle).u32(targetHandle).byteString(name),
       () => undefined,
     );
   }
@@ -185,11 +239,12 @@ export class GoferInode implements Inode {
   rename(oldName: string, newParent: Inode, newName: string, flags: number): void {
     checkName(oldName);
     checkName(newName);
-    const parent = this.sameFileSystem(newParent);
+    const parentHandle = this.sameFileSystem(newParent).handle;
+    const handle = this.handle;
     this.fs.connection.request(
       MessageType.RENAME,
       (writer) =>
-        writer.u32(this.handle).u32(parent.handle).u32(flags).u16(oldName.length).u16(0).byteString(oldName).byteString(newName),
+        writer.u32(handle).u32(parentHandle).u32(flags).u16(oldName.length).u16(0).byteString(oldName).byteString(newName),
       () => undefined,
     );
   }
@@ -198,9 +253,10 @@ export class GoferInode implements Inode {
     if (attr.size !== undefined && (!Number.isSafeInteger(attr.size) || attr.size < 0)) {
       throw new SyscallError(Errno.EINVAL, `invalid size ${attr.size}`);
     }
+    const handle = this.handle;
     const stat = this.fs.connection.request(
       MessageType.SETATTR,
-      (writer) => writeSetattr(writer, this.handle, attr),
+      (writer) => writeSetattr(writer, handle, attr),
       (reader) => readStat(reader, this.fs.dev),
     );
     this.refresh(stat);
@@ -208,19 +264,27 @@ export class GoferInode implements Inode {
 
   /** Returns the file system statistics of the host file system of this file (statfs(2)). */
   statfs(): Statfs {
-    return this.fs.connection.request(MessageType.STATFS, (writer) => writer.u32(this.handle), readStatfs);
+    const handle = this.handle;
+    return this.fs.connection.request(MessageType.STATFS, (writer) => writer.u32(handle), readStatfs);
   }
 
-  /** Fetches the whole listing of this directory, in the host's order, without "." and "..". */
+  /**
+   * Fetches the whole listing of this directory, in the host's order,
+   * without "." and "..". A caching mount asks for every entry's
+   * attributes too, and answers later lookups in the directory from them.
+   */
   list(): readonly GoferDirent[] {
     if (this.listing !== undefined && this.cacheUsable()) return this.listing;
+    const withStat = this.fs.cached;
+    const handle = this.handle;
     const entries: GoferDirent[] = [];
+    const attributes = withStat ? new Map<string, Stat | null>() : undefined;
     let position = 0n;
     let done = false;
     while (!done) {
       this.fs.connection.request(
         MessageType.READDIR,
-        (writer) => writer.u32(this.handle).u32(0).i64(position),
+        (writer) => writer.u32(handle).u32(withStat ? READDIR_WITH_STAT : 0).i64(position),
         (reader) => {
           const count = reader.u32();
           done = (reader.u32() & 1) !== 0;
@@ -230,28 +294,38 @@ export class GoferInode implements Inode {
             const type = reader.u8();
             const name = reader.byteString(reader.u8());
             entries.push({ name, ino, type });
+            if (attributes !== undefined) {
+              const stat = readStat(reader, this.fs.dev);
+              // Mode 0: the gofer could not stat the entry; a lookup walks to it.
+              attributes.set(name, stat.mode === 0 ? null : stat);
+            }
           }
         },
       );
     }
-    if (this.fs.cached) this.listing = entries;
+    if (this.fs.cached) {
+      this.listing = entries;
+      this.entries = attributes;
+    }
     return entries;
   }
 
   private createEntry(type: MessageType.CREATE | MessageType.MKDIR, name: string, mode: number, owner: Owner): Inode {
     checkName(name);
+    const handle = this.handle;
     return this.fs.connection.request(
       type,
-      (writer) => writer.u32(this.handle).u32(mode).u32(owner.uid).u32(owner.gid).byteString(name),
+      (writer) => writer.u32(handle).u32(mode).u32(owner.uid).u32(owner.gid).byteString(name),
       (reader) => this.newInode(reader),
     );
   }
 
   private remove(name: string, flags: number): void {
     checkName(name);
+    const handle = this.handle;
     this.fs.connection.request(
       MessageType.UNLINK,
-      (writer) => writer.u32(this.handle).u32(flags).byteString(name),
+      (writer) => writer.u32(handle).u32(flags).byteString(name),
       () => undefined,
     );
   }

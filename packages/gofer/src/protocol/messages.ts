@@ -16,6 +16,14 @@ export const TARGET_MAX = 4095;
  * MAX_MESSAGE.
  */
 export const READDIR_CHUNK = 32 * 1024;
+/**
+ * Bytes of getdents64 records a READDIR with READDIR_WITH_STAT reads at
+ * once: each entry then carries WIRE_STAT_SIZE bytes more, and the reply
+ * must still fit MAX_MESSAGE (a record takes at least 24 bytes).
+ */
+export const READDIR_STAT_CHUNK = 8 * 1024;
+/** READDIR request flag: every entry carries the attributes fstatat reports for it. */
+export const READDIR_WITH_STAT = 1;
 
 /** Handle numbers per RELEASE message at most. */
 export const RELEASE_MAX = 4096;

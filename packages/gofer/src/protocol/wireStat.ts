@@ -1,4 +1,7 @@
 import type { BigIntStats } from "node:fs";
+
+/** The host attributes writeStat sends: a BigIntStats, or the same fields from fstatat. */
+export type WireStatSource = Pick<BigIntStats, "mode" | "nlink" | "uid" | "gid" | "rdev" | "size" | "blocks" | "blksize" | "atimeNs" | "mtimeNs" | "ctimeNs">;
 import type { Stat, Timespec } from "@sandbox/vfs";
 import type { MessageReader } from "./MessageReader";
 import type { MessageWriter } from "./MessageWriter";
@@ -59,7 +62,7 @@ function splitNanos(nanos: bigint): [bigint, number] {
 }
 
 /** Appends host attributes (from a `bigint: true` stat call) with the sandbox inode number `ino`. */
-export function writeStat(writer: MessageWriter, host: BigIntStats, ino: number): void {
+export function writeStat(writer: MessageWriter, host: WireStatSource, ino: number): void {
   const at = writer.reserve(WIRE_STAT_SIZE);
   const view = writer.dataView;
   const [atimeSec, atimeNsec] = splitNanos(host.atimeNs);

@@ -1,12 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Errno } from "@sandbox/abi";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { MessageType, ROOT_HANDLE, SetattrMask } from "../protocol/messages";
+import { MessageType, READDIR_WITH_STAT, ROOT_HANDLE, SetattrMask } from "../protocol/messages";
 import { MessageReader } from "../protocol/MessageReader";
 import { MessageWriter } from "../protocol/MessageWriter";
+import { readStat } from "../protocol/wireStat";
 import { GoferError } from "./GoferError";
 import { GoferServer } from "./GoferServer";
 
@@ -65,6 +66,40 @@ describe("GoferServer", () => {
       writer.u32(walk(server!, "link")).u32(SetattrMask.MODE).u32(0o600).u32(0).u32(0).u32(0).u64(0).i64(0).i64(0).u32(0).u32(0),
     );
     expect(chmodLink.errno).toBe(Errno.EOPNOTSUPP);
+  });
+
+  it("lists a directory with every entry's attributes on request, in pieces that fit a message", () => {
+    for (let i = 0; i < 600; i++) writeFileSync(join(root, "dir", `entry-with-a-longish-name-${i}`), "x".repeat(i));
+    symlinkSync("entry-with-a-longish-name-1", join(root, "dir", "link"));
+    server = new GoferServer({ root, readOnly: true });
+    const dir = walk(server, "dir");
+    const seen = new Map<string, { mode: number; size: number }>();
+    let position = 0n;
+    let replies = 0;
+    for (;;) {
+      const reply = call(server, MessageType.READDIR, (writer) => writer.u32(dir).u32(READDIR_WITH_STAT).i64(position));
+      expect(reply.errno).toBe(0);
+      replies++;
+      const count = reply.u32();
+      const done = (reply.u32() & 1) !== 0;
+      position = reply.i64();
+      for (let i = 0; i < count; i++) {
+        reply.u64();
+        reply.u8();
+        const name = reply.byteString(reply.u8());
+        const stat = readStat(reply, 1);
+        seen.set(name, { mode: stat.mode, size: stat.size });
+      }
+      if (done) break;
+    }
+    expect(replies).toBeGreaterThan(2);
+    expect(seen.size).toBe(601);
+    for (let i = 0; i < 600; i += 37) {
+      const host = lstatSync(join(root, "dir", `entry-with-a-longish-name-${i}`));
+      expect(seen.get(`entry-with-a-longish-name-${i}`)).toEqual({ mode: host.mode, size: host.size });
+    }
+    // A link is reported as itself, not followed.
+    expect(seen.get("link")?.mode).toBe(lstatSync(join(root, "dir", "link")).mode);
   });
 
   it("rejects requests on the wrong kind of file", () => {

@@ -15,6 +15,8 @@ import {
   messageTypeName,
   NAME_MAX,
   READDIR_CHUNK,
+  READDIR_STAT_CHUNK,
+  READDIR_WITH_STAT,
   RELEASE_MAX,
   ROOT_HANDLE,
   SetattrMask,
@@ -22,7 +24,7 @@ import {
 } from "../protocol/messages";
 import { MessageReader, MessageTooShortError } from "../protocol/MessageReader";
 import type { MessageWriter } from "../protocol/MessageWriter";
-import { writeStat } from "../protocol/wireStat";
+import { WIRE_STAT_SIZE, writeStat } from "../protocol/wireStat";
 import { writeStatfs } from "../protocol/wireStatfs";
 import { forEachDirent } from "./dirents";
 import { checkResult, errnoOf, GoferError } from "./GoferError";
@@ -37,12 +39,17 @@ import {
   readlinkFd,
   renameat2,
   STATFS_SIZE,
+  STAT_SIZE,
+  fstatatNoFollow,
   seekDirectory,
   symlinkat,
   unlinkat,
   utimensFd,
 } from "./host.native";
 import { InodeNumbers } from "./InodeNumbers";
+
+/** The attributes of a READDIR entry that fstatat could not report. */
+const ZERO_WIRE_STAT = new Uint8Array(WIRE_STAT_SIZE);
 
 const O_PATH = 0o10000000;
 const O_CLOEXEC = 0o2000000;
@@ -110,6 +117,8 @@ export class GoferServer {
   private readonly direntBuffer = new Uint8Array(READDIR_CHUNK);
   private readonly linkBuffer = new Uint8Array(TARGET_MAX + 1);
   private readonly statfsBuffer = new Uint8Array(STATFS_SIZE);
+  private readonly statBuffer = new Uint8Array(STAT_SIZE);
+  private readonly nameBuffer = new Uint8Array(NAME_MAX + 1);
 
   /** Opens the mount root. Throws a GoferError when it is missing or not a directory. */
   constructor(options: GoferServerOptions) {
@@ -259,26 +268,28 @@ export class GoferServer {
 
   private readdir(request: MessageReader, reply: MessageWriter): number {
     const entry = this.handles.get(request.u32());
-    request.skip(4);
+    const withStat = (request.u32() & READDIR_WITH_STAT) !== 0;
     const position = request.i64();
     const directory = reopen(entry, hostConstants.O_RDONLY | hostConstants.O_DIRECTORY);
     try {
       if (position !== 0n) {
         checkResult(seekDirectory(directory, position), "lseek");
       }
-      const length = checkResult(getdents64(directory, this.direntBuffer), "getdents64");
+      const chunk = withStat ? this.direntBuffer.subarray(0, READDIR_STAT_CHUNK) : this.direntBuffer;
+      const length = checkResult(getdents64(directory, chunk), "getdents64");
 
       const countAt = reply.reserve(4);
       reply.u32(length === 0 ? 1 : 0);
       const nextAt = reply.reserve(8);
       let count = 0;
       let next = position;
-      forEachDirent(this.direntBuffer, length, (dirent) => {
+      forEachDirent(chunk, length, (dirent) => {
         next = dirent.next;
         if (isDotOrDotDot(dirent.name)) {
           return;
         }
         reply.u64(this.inodes.inoOf(entry.dev, dirent.ino)).u8(dirent.type).u8(dirent.name.length).raw(dirent.name);
+        if (withStat) this.writeEntryStat(reply, directory, dirent.name);
         count++;
       });
       reply.dataView.setUint32(countAt, count, true);
@@ -287,6 +298,23 @@ export class GoferServer {
       closeSync(directory);
     }
     return -1;
+  }
+
+  /**
+   * Writes the attributes of `name` in `directory` as fstatat reports them
+   * without following a link, or all zeros (mode 0) when it fails (the
+   * entry went away meanwhile).
+   */
+  private writeEntryStat(reply: MessageWriter, directory: number, name: Uint8Array): void {
+    const path = this.nameBuffer;
+    path.set(name);
+    path[name.length] = 0;
+    const attributes = fstatatNoFollow(directory, path, this.statBuffer);
+    if (typeof attributes === "number") {
+      reply.raw(ZERO_WIRE_STAT);
+      return;
+    }
+    writeStat(reply, attributes, this.inodes.inoOf(attributes.dev, attributes.ino));
   }
 
   private readlink(request: MessageReader, reply: MessageWriter): number {
