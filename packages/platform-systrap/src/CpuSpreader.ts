@@ -10,16 +10,16 @@ const SENTRY_CPU_REFRESH = 64;
  * Keeps stub threads off the CPU of the Sentry's thread.
  *
  * The stub and the Sentry spin for each other. On separate CPUs a round
- * trip takes about 3 us here; on one CPU each side has to yield the CPU to
- * the other, which costs about 9 us. Linux's load balancer rarely separates
- * two threads that both stay busy (each looks cache-hot), so a pair that
- * once shared a CPU keeps doing so.
+ * trip takes about 3 us here. On one CPU each side has to yield the CPU to
+ * the other, and a round trip takes about 9 us. Linux's load balancer
+ * rarely separates two threads that both stay busy, since each looks
+ * cache-hot, so a pair that once shared a CPU keeps doing so.
  *
  * Each trap reports its CPU (SLOT_CPU, read by the stub with RDPID or
  * RDTSCP). When a stub thread trapped on the Sentry's CPU, the spreader
- * moves it: it narrows the thread's affinity to the other allowed CPUs,
- * which migrates it at once, and then restores the affinity it had. So the
- * thread is never pinned, and the scheduler stays free to move it later.
+ * narrows the thread's affinity to the other allowed CPUs, which moves it
+ * at once. Then it restores the affinity the thread had. So the thread is
+ * never pinned, and the scheduler stays free to move it later.
  */
 export class CpuSpreader {
   /** How many times a stub thread was moved. */

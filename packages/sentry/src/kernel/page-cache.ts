@@ -35,7 +35,7 @@ export class PageCache {
     readonly budgetBytes = DEFAULT_PAGE_CACHE_BYTES,
   ) {}
 
-  /** Bytes of file pages the cache holds now. */
+  /** Bytes of file pages in the cache now. */
   get cachedBytes(): number {
     return this.bytes;
   }
@@ -43,7 +43,7 @@ export class PageCache {
   /**
    * Returns the memory file pages of [offset, offset+length) of the file
    * `key` names, `size` bytes long, reading missing ones through `read`.
-   * The ranges stop at the page that holds the file's last byte (Mappable.translate).
+   * The ranges end with the page of the file's last byte (Mappable.translate).
    */
   translate(key: object, size: number, read: FileReader, offset: number, length: number): MemfdRange[] {
     const file = this.use(key);
@@ -56,7 +56,7 @@ export class PageCache {
         while (missingEnd < end && !file.pages.has(missingEnd / PAGE_SIZE)) missingEnd += PAGE_SIZE;
         this.fill(file, read, cursor, missingEnd);
         page = file.pages.get(cursor / PAGE_SIZE);
-        // The file is shorter than it said: it ends here.
+        // The file is shorter than its size: it ends here.
         if (page === undefined) break;
       }
       const last = ranges[ranges.length - 1];
@@ -76,7 +76,7 @@ export class PageCache {
     this.files.clear();
   }
 
-  /** The cache entry of `key`, moved to the most recently used end. */
+  /** Returns the cache entry of `key`, moved to the most recently used end. */
   private use(key: object): CachedFile {
     let file = this.files.get(key);
     if (file !== undefined) this.files.delete(key);
