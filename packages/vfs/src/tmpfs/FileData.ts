@@ -4,14 +4,35 @@ import { SEEK_DATA } from "../constants";
 /** Size of one page of file contents in bytes. */
 export const PAGE_SIZE = 4096;
 
+/** Pages in one chunk of storage; a chunk's written pages are a 16-bit mask. */
+const CHUNK_PAGES = 16;
+/** Bytes of one chunk of storage. */
+const CHUNK_SIZE = CHUNK_PAGES * PAGE_SIZE;
+
+/** One chunk of file contents: its bytes, and which of its pages were written. */
+interface Chunk {
+  readonly bytes: Uint8Array;
+  /** Bit i is set when page i of the chunk holds data. */
+  written: number;
+}
+
+/** Counts the bits set in a 16-bit mask. */
+function bitCount(mask: number): number {
+  let count = 0;
+  for (let bits = mask; bits !== 0; bits &= bits - 1) count++;
+  return count;
+}
+
 /**
  * The contents of an in-memory regular file, kept as a sparse set of pages.
  * A page that was never written is a hole and reads as zeros, so a file
- * truncated to a large size costs no memory. Sizes and offsets are numbers,
- * so the largest file is Number.MAX_SAFE_INTEGER bytes.
+ * truncated to a large size costs no memory. Pages are stored in chunks of
+ * 64 KiB, which keeps large files to few objects; holes and SEEK_DATA still
+ * work page by page. Sizes and offsets are numbers, so the largest file is
+ * Number.MAX_SAFE_INTEGER bytes.
  */
 export class FileData {
-  private readonly pages = new Map<number, Uint8Array>();
+  private readonly chunks = new Map<number, Chunk>();
   private length = 0;
 
   /** The file size in bytes. */
@@ -21,7 +42,9 @@ export class FileData {
 
   /** Number of pages that hold data (the rest are holes). */
   get allocatedPages(): number {
-    return this.pages.size;
+    let pages = 0;
+    for (const chunk of this.chunks.values()) pages += bitCount(chunk.written);
+    return pages;
   }
 
   /** Copies bytes at `offset` into `dst` and returns the count, 0 at or past the end. */
@@ -30,16 +53,16 @@ export class FileData {
     let done = 0;
     while (done < count) {
       const at = offset + done;
-      const index = Math.floor(at / PAGE_SIZE);
-      const start = at - index * PAGE_SIZE;
-      const chunk = Math.min(PAGE_SIZE - start, count - done);
-      const page = this.pages.get(index);
-      if (page === undefined) {
-        dst.fill(0, done, done + chunk);
+      const index = Math.floor(at / CHUNK_SIZE);
+      const start = at - index * CHUNK_SIZE;
+      const part = Math.min(CHUNK_SIZE - start, count - done);
+      const chunk = this.chunks.get(index);
+      if (chunk === undefined) {
+        dst.fill(0, done, done + part);
       } else {
-        dst.set(page.subarray(start, start + chunk), done);
+        dst.set(chunk.bytes.subarray(start, start + part), done);
       }
-      done += chunk;
+      done += part;
     }
     return count;
   }
@@ -52,16 +75,19 @@ export class FileData {
     let done = 0;
     while (done < src.length) {
       const at = offset + done;
-      const index = Math.floor(at / PAGE_SIZE);
-      const start = at - index * PAGE_SIZE;
-      const chunk = Math.min(PAGE_SIZE - start, src.length - done);
-      let page = this.pages.get(index);
-      if (page === undefined) {
-        page = new Uint8Array(PAGE_SIZE);
-        this.pages.set(index, page);
+      const index = Math.floor(at / CHUNK_SIZE);
+      const start = at - index * CHUNK_SIZE;
+      const part = Math.min(CHUNK_SIZE - start, src.length - done);
+      let chunk = this.chunks.get(index);
+      if (chunk === undefined) {
+        chunk = { bytes: new Uint8Array(CHUNK_SIZE), written: 0 };
+        this.chunks.set(index, chunk);
       }
-      page.set(src.subarray(done, done + chunk), start);
-      done += chunk;
+      chunk.bytes.set(src.subarray(done, done + part), start);
+      const firstPage = Math.floor(start / PAGE_SIZE);
+      const lastPage = Math.floor((start + part - 1) / PAGE_SIZE);
+      chunk.written |= ((1 << (lastPage + 1)) - 1) & ~((1 << firstPage) - 1);
+      done += part;
     }
     this.length = Math.max(this.length, offset + src.length);
   }
@@ -72,13 +98,18 @@ export class FileData {
       throw new SyscallError(Errno.EFBIG);
     }
     if (size < this.length) {
-      const lastIndex = Math.floor(size / PAGE_SIZE);
-      for (const index of [...this.pages.keys()]) {
-        if (index > lastIndex || (index === lastIndex && size % PAGE_SIZE === 0)) {
-          this.pages.delete(index);
+      const lastIndex = Math.floor(size / CHUNK_SIZE);
+      for (const [index, chunk] of [...this.chunks]) {
+        if (index > lastIndex) {
+          this.chunks.delete(index);
+        } else if (index === lastIndex) {
+          const start = size - index * CHUNK_SIZE;
+          chunk.bytes.fill(0, start);
+          // A page keeps its data only if it starts before the new end.
+          chunk.written &= (1 << Math.ceil(start / PAGE_SIZE)) - 1;
+          if (chunk.written === 0) this.chunks.delete(index);
         }
       }
-      this.pages.get(lastIndex)?.fill(0, size % PAGE_SIZE);
     }
     this.length = size;
   }
@@ -94,7 +125,7 @@ export class FileData {
     }
     const lastIndex = Math.floor((this.length - 1) / PAGE_SIZE);
     for (let index = Math.floor(offset / PAGE_SIZE); index <= lastIndex; index++) {
-      const isData = this.pages.has(index);
+      const isData = this.hasPage(index);
       if (isData === (whence === SEEK_DATA)) {
         return Math.max(offset, index * PAGE_SIZE);
       }
@@ -112,11 +143,21 @@ export class FileData {
     return this.length;
   }
 
+  /** Whether page `index` of the file holds data. */
+  private hasPage(index: number): boolean {
+    const chunk = this.chunks.get(Math.floor(index / CHUNK_PAGES));
+    return chunk !== undefined && (chunk.written & (1 << index % CHUNK_PAGES)) !== 0;
+  }
+
+  /** The first page at or after `from` that holds data, if any. */
   private nextDataPage(from: number): number | undefined {
     let best: number | undefined;
-    for (const index of this.pages.keys()) {
-      if (index >= from && (best === undefined || index < best)) {
-        best = index;
+    for (const [index, chunk] of this.chunks) {
+      for (let page = 0; page < CHUNK_PAGES; page++) {
+        const global = index * CHUNK_PAGES + page;
+        if ((chunk.written & (1 << page)) !== 0 && global >= from && (best === undefined || global < best)) {
+          best = global;
+        }
       }
     }
     return best;
