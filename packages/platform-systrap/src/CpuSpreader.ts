@@ -2,7 +2,7 @@ import { CPU_MASK_BYTES, currentCpu, setThreadAffinity, threadAffinity } from ".
 import { Layout } from "./stub/image.generated";
 
 /** A stub thread is moved at most this often, in milliseconds. */
-const MOVE_INTERVAL_MS = Number(globalThis.process.env.SYSTRAP_MOVE_MS ?? "1");
+const MOVE_INTERVAL_MS = 1;
 /** The Sentry re-reads its own CPU after this many traps. */
 const SENTRY_CPU_REFRESH = 64;
 
