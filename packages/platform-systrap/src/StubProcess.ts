@@ -1,4 +1,5 @@
 import { Socket } from "node:net";
+import { randomInt } from "node:crypto";
 import { ftruncateSync } from "node:fs";
 import { PlatformError } from "@sandbox/platform";
 import { ControlRegion } from "./ControlRegion";
@@ -87,6 +88,12 @@ export class StubProcess {
   private readonly freeSlots: number[] = [];
   private seq = 0;
   private armed = 0;
+  /** The Sentry's last request and the executor's answer, as the header should still show them. */
+  private lastRequest: { op: number; args: bigint[]; result: bigint; result2: bigint } | undefined;
+  /** Header values the Sentry set or the stub found at start, restored when the process is recycled. */
+  private readonly cpuSource: number;
+  private readonly stubSpin: number;
+  private readonly stubPause: number;
 
   constructor(files: StubFiles) {
     this.controlFd = memfdCreate("systrap-control");
@@ -132,6 +139,10 @@ export class StubProcess {
       this.kill("it did not start");
       throw err;
     }
+    // Written by the stub before the application could touch the header.
+    this.cpuSource = this.control.load(Layout.HDR_CPU_SOURCE);
+    this.stubSpin = files.stubSpin ?? DEFAULT_STUB_SPIN;
+    this.stubPause = files.stubPause ?? DEFAULT_STUB_PAUSE;
   }
 
   /** True once the process is gone (or killed); nothing may be asked of it then. */
@@ -163,9 +174,11 @@ export class StubProcess {
    * it and returns its result (negative errno on failure). The call is
    * synchronous because the executor completes in microseconds. A stub that
    * does not complete within STUB_TIMEOUT_MS is killed, and so is one found
-   * dead; both return -ESRCH.
+   * dead; both return -ESRCH. `alwaysWake` wakes the executor's futex even
+   * if the header says it does not sleep (the application can write that
+   * flag).
    */
-  request(op: number, arg0: number, arg1: number, arg2: number, arg3: number): { result: bigint; result2: bigint } {
+  request(op: number, arg0: number, arg1: number, arg2: number, arg3: number, alwaysWake = false): { result: bigint; result2: bigint } {
     const ESRCH = 3n;
     if (this.dead) return { result: -ESRCH, result2: 0n };
     const c = this.control;
@@ -177,7 +190,7 @@ export class StubProcess {
     c.set64(Layout.HDR_ARG2, BigInt(arg2));
     c.set64(Layout.HDR_ARG3, BigInt(arg3));
     c.exchange(Layout.HDR_REQ_SEQ, seq);
-    if (c.load(Layout.HDR_EXEC_SLEEPING) !== 0) futexWake(c.address + Layout.HDR_REQ_SEQ, 1);
+    if (alwaysWake || c.load(Layout.HDR_EXEC_SLEEPING) !== 0) futexWake(c.address + Layout.HDR_REQ_SEQ, 1);
 
     const start = performance.now();
     while (c.load(Layout.HDR_DONE_SEQ) !== seq) {
@@ -198,7 +211,9 @@ export class StubProcess {
       }
     }
     c.store(Layout.HDR_SENTRY_WAITING, 0);
-    return { result: c.get64(Layout.HDR_RESULT), result2: c.get64(Layout.HDR_RESULT2) };
+    const answer = { result: c.get64(Layout.HDR_RESULT), result2: c.get64(Layout.HDR_RESULT2) };
+    this.lastRequest = { op, args: [arg0, arg1, arg2, arg3].map((arg) => BigInt.asIntN(64, BigInt(arg))), ...answer };
+    return answer;
   }
 
   /**
@@ -225,26 +240,63 @@ export class StubProcess {
 
   /**
    * Empties the process so that it can serve another address space: the
-   * executor unmaps every application page, and the Sentry clears the
-   * slot's saved registers and FPU state and the part of its signal stack
-   * that the parked handler does not use (the stub itself clears the FPU
-   * image of the frame on the next switch of a new context). Only a process
-   * with one stub thread, parked in the stub and not running application
-   * code, qualifies; returns false otherwise, and the caller then kills it.
+   * Sentry restores the header fields it owns, the executor unmaps every
+   * application page and confirms that it started no thread the Sentry does
+   * not know of, and the Sentry clears the slot's saved registers and FPU
+   * state and the part of its signal stack that the parked handler does not
+   * use (the stub itself clears the FPU image of the frame on the next
+   * switch of a new context). Only a process with one stub thread, parked
+   * in the stub and not running application code, qualifies; returns false
+   * otherwise, and the caller then kills it.
    */
   recycle(userStart: number): boolean {
     if (this.dead || this.armed !== 0 || this.tids.length !== 1) return false;
     const slot = ControlRegion.slotOffset(0);
-    if (this.control.load(slot + Layout.SLOT_STATE) === Layout.STATE_RUN) return false;
-    const { result } = this.request(Layout.OP_MUNMAP, userStart, Layout.STUB_BASE - userStart, 0, 0);
-    if (result !== 0n || this.dead) return false;
-    const bytes = this.control.bytes;
+    const c = this.control;
+    if (c.load(slot + Layout.SLOT_STATE) === Layout.STATE_RUN) return false;
+    // The application can write the header. A stub whose header does not
+    // read as the Sentry's last request left it is not reused.
+    if (!this.headerIntact()) return false;
+    // Continue with a sequence number the application cannot guess, so that
+    // no request it forged earlier can pass for one of these.
+    c.store(Layout.HDR_STUB_SPIN, this.stubSpin);
+    c.store(Layout.HDR_STUB_PAUSE, this.stubPause);
+    c.store(Layout.HDR_CPU_SOURCE, this.cpuSource);
+    c.store(Layout.HDR_SENTRY_WAITING, 0);
+    this.seq = randomInt(1, 2 ** 30);
+    const unmapped = this.request(Layout.OP_MUNMAP, userStart, Layout.STUB_BASE - userStart, 0, 0, true);
+    if (unmapped.result !== 0n || this.dead) return false;
+    // Threads the application made the executor start would serve the next process.
+    const counted = this.request(Layout.OP_COUNT, 0, 0, 0, 0, true);
+    if (counted.result !== 0n || counted.result2 !== BigInt(this.tids.length) || this.dead) return false;
+    const bytes = c.bytes;
     bytes.fill(0, slot + Layout.SLOT_REGS, slot + Layout.SLOT_FPU + Layout.SLOT_FPU_CAPACITY);
     bytes.fill(0, slot + Layout.SLOT_SIGSTACK, slot + Layout.SLOT_SIGSTACK + Layout.SLOT_SIGSTACK_SIZE - PARKED_STACK_BYTES);
     this.generation++;
     this.freeSlots.length = 0;
     this.freeSlots.push(0);
     return true;
+  }
+
+  /** Whether the header still holds what the Sentry and the executor last wrote there. */
+  private headerIntact(): boolean {
+    const c = this.control;
+    const last = this.lastRequest;
+    return (
+      c.load(Layout.HDR_REQ_SEQ) === this.seq &&
+      c.load(Layout.HDR_DONE_SEQ) === this.seq &&
+      c.load(Layout.HDR_STUB_SPIN) === this.stubSpin &&
+      c.load(Layout.HDR_STUB_PAUSE) === this.stubPause &&
+      c.load(Layout.HDR_CPU_SOURCE) === this.cpuSource &&
+      (last === undefined ||
+        (c.load(Layout.HDR_OP) === last.op &&
+          c.get64(Layout.HDR_ARG0) === last.args[0] &&
+          c.get64(Layout.HDR_ARG1) === last.args[1] &&
+          c.get64(Layout.HDR_ARG2) === last.args[2] &&
+          c.get64(Layout.HDR_ARG3) === last.args[3] &&
+          c.get64(Layout.HDR_RESULT) === last.result &&
+          c.get64(Layout.HDR_RESULT2) === last.result2))
+    );
   }
 
   /** Gives a slot back; its thread stays parked in the stub for the next context. */

@@ -110,6 +110,8 @@ stub_executor_loop:
 	mov eax, dword ptr [r12 + HDR_OP]
 	cmp eax, OP_CLONE
 	je .Lclone
+	cmp eax, OP_COUNT
+	je .Lcount
 
 	/* Memory operations: [addr, addr+len) must lie wholly below STUB_BASE. */
 	mov rdi, qword ptr [r12 + HDR_ARG0]
@@ -172,6 +174,11 @@ stub_executor_loop:
 	js .Ldone
 	mov qword ptr [r12 + HDR_RESULT2], r13
 	inc r13d
+	jmp .Ldone
+
+.Lcount:
+	mov qword ptr [r12 + HDR_RESULT2], r13
+	xor eax, eax
 	jmp .Ldone
 
 .Linvalid:

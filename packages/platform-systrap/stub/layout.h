@@ -55,6 +55,8 @@
 #define OP_MUNMAP 2
 #define OP_MPROTECT 3
 #define OP_CLONE 4
+/* Reports the number of threads the executor started (HDR_RESULT2). */
+#define OP_COUNT 5
 
 /* Per-thread slots follow the header. */
 #define SLOTS_BASE 0x7fc000110000
