@@ -88,7 +88,7 @@ export class StubProcess {
   private readonly freeSlots: number[] = [];
   private seq = 0;
   private armed = 0;
-  /** The Sentry's last request and the executor's answer, as the header should still show them. */
+  /** The Sentry's last request and the executor's result, as the header should still show them. */
   private lastRequest: { op: number; args: bigint[]; result: bigint; result2: bigint } | undefined;
   /** Header values the Sentry set or the stub found at start, restored when the process is recycled. */
   private readonly cpuSource: number;
@@ -239,15 +239,15 @@ export class StubProcess {
   }
 
   /**
-   * Empties the process so that it can serve another address space: the
-   * Sentry restores the header fields it owns, the executor unmaps every
-   * application page and confirms that it started no thread the Sentry does
-   * not know of, and the Sentry clears the slot's saved registers and FPU
-   * state and the part of its signal stack that the parked handler does not
-   * use (the stub itself clears the FPU image of the frame on the next
-   * switch of a new context). Only a process with one stub thread, parked
-   * in the stub and not running application code, qualifies; returns false
-   * otherwise, and the caller then kills it.
+   * Empties the process so that it can serve another address space. The
+   * Sentry checks and restores the header fields it owns. The executor
+   * unmaps every application page and confirms that it started no thread
+   * the Sentry does not know of. The Sentry then clears the slot's saved
+   * registers and FPU state and the part of its signal stack that the
+   * parked handler does not use; the stub clears the FPU image of the frame
+   * on the next switch of a new context. Only a process with one stub
+   * thread, parked in the stub and not running application code,
+   * qualifies. Returns false otherwise, and the caller then kills it.
    */
   recycle(userStart: number): boolean {
     if (this.dead || this.armed !== 0 || this.tids.length !== 1) return false;
@@ -278,7 +278,7 @@ export class StubProcess {
     return true;
   }
 
-  /** Whether the header still holds what the Sentry and the executor last wrote there. */
+  /** Whether the header still reads as the Sentry and the executor last wrote it. */
   private headerIntact(): boolean {
     const c = this.control;
     const last = this.lastRequest;
