@@ -347,12 +347,7 @@ export class SyscallError extends Error {
     }
     const name = errnoName(errno) ?? `errno ${errno}`;
     const text = `${name}: ${errnoMessage(errno)}`;
-    // A system call's failure is an answer, not a bug: no stack is
-    // captured, which would cost more than the rest of many calls (EAGAIN).
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
     super(detail === undefined ? text : `${text} (${detail})`);
-    Error.stackTraceLimit = stackTraceLimit;
     this.name = "SyscallError";
     this.errno = errno;
   }
