@@ -12,6 +12,12 @@ export const MAX_PIPE_SIZE = 1 << 20;
 
 /** Page size that pipe capacities are rounded to. */
 const PAGE_SIZE = 4096;
+/**
+ * The EAGAIN of an empty or full pipe, made once: a busy pipe fails a read
+ * or write this way thousands of times a second, and a new error would
+ * capture a stack trace each time.
+ */
+export const WOULD_BLOCK = new SyscallError(Errno.EAGAIN);
 
 /** The largest capacity that F_SETPIPE_SZ accepts at all, even with CAP_SYS_RESOURCE. */
 const HARD_MAX_PIPE_SIZE = 2 ** 31;
@@ -123,7 +129,7 @@ export class Pipe {
       if (this.openWriters === 0) {
         return 0;
       }
-      throw new SyscallError(Errno.EAGAIN);
+      throw WOULD_BLOCK;
     }
 
     const count = Math.min(dst.length, this.length);
@@ -156,7 +162,7 @@ export class Pipe {
     }
     const room = this.buffer.length - this.length;
     if (room === 0 || (src.length <= PIPE_BUF && room < src.length)) {
-      throw new SyscallError(Errno.EAGAIN);
+      throw WOULD_BLOCK;
     }
 
     const count = Math.min(src.length, room);

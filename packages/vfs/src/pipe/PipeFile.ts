@@ -2,7 +2,7 @@ import { Errno, PollEvents, SyscallError } from "@sandbox/abi";
 import type { FileDescription } from "../FileDescription";
 import type { FileDescriptionImpl } from "../FileSystem";
 import type { Stat } from "../Stat";
-import type { Pipe } from "./Pipe";
+import { type Pipe, WOULD_BLOCK } from "./Pipe";
 
 /** The ends that a PipeFile opens, and whether it waits for a peer. */
 export interface PipeFileOptions {
@@ -78,7 +78,7 @@ export class PipeFile implements FileDescriptionImpl {
       throw new SyscallError(Errno.EBADF);
     }
     if (dst.length > 0 && this.pipe.size === 0 && this.waitingForPeer) {
-      throw new SyscallError(Errno.EAGAIN);
+      throw WOULD_BLOCK;
     }
     return this.pipe.read(dst);
   }
@@ -88,7 +88,7 @@ export class PipeFile implements FileDescriptionImpl {
       throw new SyscallError(Errno.EBADF);
     }
     if (this.pipe.readers === 0 && this.waitingForPeer) {
-      throw new SyscallError(Errno.EAGAIN);
+      throw WOULD_BLOCK;
     }
     return this.pipe.write(src);
   }
