@@ -162,7 +162,8 @@ export class FaultHandler {
       const length = pma.end - pma.start;
       if (this.allocator.isExclusive(pma.offset, length)) {
         pma.needCOW = false;
-        this.pmaSet.protect(pma.start, pma.end, vma.prot);
+        // No merge yet: it would grow the pmas of this slice past the window.
+        this.pmaSet.protect(pma.start, pma.end, vma.prot, false);
         continue;
       }
       const offset = this.allocator.allocate(length);

@@ -171,9 +171,11 @@ export class PmaSet {
   /**
    * Sets the installed protection of the pmas inside [start, end) to `prot`,
    * less PROT_WRITE where copy-on-write is pending, and calls the address
-   * space's protect() once per run of pmas whose protection changed.
+   * space's protect() once per run of pmas whose protection changed. Then
+   * merges neighbouring pmas, unless `merge` is false: a caller that still
+   * walks a slice of the set must keep its pmas as they are.
    */
-  protect(start: number, end: number, prot: number): void {
+  protect(start: number, end: number, prot: number, merge = true): void {
     let runStart = -1;
     let runEnd = -1;
     let runProt = -1;
@@ -197,7 +199,7 @@ export class PmaSet {
     if (runStart >= 0) {
       this.addressSpace.protect(runStart, runEnd - runStart, runProt);
     }
-    this.mergeAround(start, end);
+    if (merge) this.mergeAround(start, end);
   }
 
   /**

@@ -121,3 +121,13 @@ it.each(PLATFORMS)("host files map shared and private, and a private write stays
   expect(sandboxed.status).toBe(0);
   expect(readFileSync(path, "utf8").slice(0, 8)).toBe("original");
 });
+
+it.each(PLATFORMS)("a thread's forks keep the parent's memory and give the children a copy on %s", (platform) => {
+  const program = join(work.path, "fork_from_thread");
+  execFileSync("gcc", ["-O1", "-pthread", "-o", program, join(__dirname, "fixtures/fork_from_thread.c")]);
+  const native = runNative([program]);
+  expect(native.stdout).toBe("fork 0: child 0, parent wrong bytes 0\nfork 1: child 0, parent wrong bytes 0\nfork 2: child 0, parent wrong bytes 0\n");
+  const sandboxed = runSandboxed([program], { runscArgs: [`--platform=${platform}`] });
+  expect(sandboxed.stdout).toBe(native.stdout);
+  expect(sandboxed.status).toBe(0);
+});
