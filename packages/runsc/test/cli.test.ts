@@ -1,5 +1,5 @@
 // The runsc command line: strace output, exit statuses of bad input, flags.
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -170,6 +170,30 @@ describe("cleanup", () => {
     expect(code).toBe(143);
     await new Promise((resolve) => setTimeout(resolve, 500));
     for (const pid of stubs) expect(isAlive(pid), `process ${pid}`).toBe(false);
+  });
+});
+
+describe("stdin from a file", () => {
+  it("seeks in a regular file given as stdin, from where the caller left it", () => {
+    const input = join(work.path, "stdin.txt");
+    writeFileSync(input, "first line\nsecond line\nthird line\n");
+    // The host shell reads one line first, so the sandbox starts at its offset.
+    const script = "read -r line; exec \"$@\"";
+    const argv = ["/bin/sh", "-c", "wc -c; head -c 6"];
+    const run = (prefix: string[]) => {
+      const fd = openSync(input, "r");
+      try {
+        return spawnSync("/bin/sh", ["-c", script, "sh", ...prefix, ...argv], { stdio: [fd, "pipe", "pipe"], encoding: "utf8" });
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const native = run([]);
+    expect(native.stdout).toBe("23\nsecond");
+    const sandboxed = run([process.execPath, RUNSC_BIN, "do"]);
+    expect(sandboxed.stderr).toBe("");
+    expect(sandboxed.stdout).toBe(native.stdout);
+    expect(sandboxed.status).toBe(native.status);
   });
 });
 

@@ -1,12 +1,12 @@
 import { closeSync, fstatSync, readSync, writeSync } from "node:fs";
 import { SyscallError } from "@sandbox/abi";
-import { S_IFCHR, S_IFIFO, S_IFMT, S_IFSOCK } from "../constants";
+import { S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from "../constants";
 import type { FileDescriptionImpl } from "../FileSystem";
 import type { Stat } from "../Stat";
 import { ALWAYS_POLLED, DEFAULT_READINESS } from "../WaiterQueue";
 import { hostCall } from "./hostErrors";
 import { statFromHost } from "./hostStat";
-import { POLLFD_EVENTS, POLLFD_FD, POLLFD_REVENTS, POLLFD_SIZE, poll } from "./hostFd.native";
+import { lseek, POLLFD_EVENTS, POLLFD_FD, POLLFD_REVENTS, POLLFD_SIZE, poll } from "./hostFd.native";
 import { acquireNonblocking, releaseNonblocking } from "./hostNonblocking";
 import { HostPoller } from "./HostPoller";
 
@@ -25,8 +25,10 @@ let sharedPoller: HostPoller | undefined;
  * A file backed by a host descriptor that the caller hands in, such as the
  * terminal, pipe or file that the sandbox gets as stdin, stdout and stderr.
  * Reads and writes go to the host descriptor at its own host offset, so
- * this file is a stream here and lseek fails with ESPIPE. fstat reports
- * what the host reports, with the host's device and inode numbers.
+ * this file is a stream here: pread fails with ESPIPE, and so does lseek
+ * unless the host file is a regular file, whose host offset lseek moves.
+ * fstat reports what the host reports, with the host's device and inode
+ * numbers.
  *
  * A host pipe, socket or character device (a terminal) is put in
  * O_NONBLOCK mode for as long as this file exists, and the original mode
@@ -37,6 +39,8 @@ let sharedPoller: HostPoller | undefined;
  */
 export class HostFdFile implements FileDescriptionImpl {
   readonly seekable = false;
+  /** lseek(2) on the host descriptor, for a regular file only. */
+  readonly seek?: (current: number, offset: number, whence: number) => number;
   private readonly pollable: boolean;
   private released = false;
 
@@ -49,6 +53,15 @@ export class HostFdFile implements FileDescriptionImpl {
     }
     const type = Number(hostCall(() => fstatSync(hostFd, { bigint: true })).mode) & S_IFMT;
     this.pollable = type === S_IFIFO || type === S_IFSOCK || type === S_IFCHR;
+    if (type === S_IFREG) {
+      // The host offset of a file given as stdin (`< file`) moves, and the
+      // caller sees it moved after the run, as after a native one.
+      this.seek = (_current, offset, whence) => {
+        const result = lseek(hostFd, offset, whence);
+        if (result < 0) throw new SyscallError(-result, `lseek of host descriptor ${hostFd}`);
+        return result;
+      };
+    }
     if (this.pollable) {
       acquireNonblocking(hostFd);
     }

@@ -9,6 +9,13 @@ const libc = koffi.load("libc.so.6");
 const fcntlNative = libc.func("int fcntl(int fd, int cmd, int arg)");
 const pollNative = libc.func("int poll(_Inout_ uint8_t *fds, unsigned long nfds, int timeout)");
 const pipe2Native = libc.func("int pipe2(_Out_ int *fds, int flags)");
+const lseekNative = libc.func("int64_t lseek(int fd, int64_t offset, int whence)");
+
+/** lseek(2) on host descriptor `fd`: returns the new offset, or -errno. */
+export function lseek(fd: number, offset: number, whence: number): number {
+  const result = Number(lseekNative(fd, offset, whence));
+  return result < 0 ? -koffi.errno() : result;
+}
 
 /** F_GETFL from include/uapi/asm-generic/fcntl.h. */
 const F_GETFL = 3;
