@@ -1,5 +1,14 @@
 #!/usr/bin/env node
 "use strict";
+// The ptrace platform waits for each running application thread on a thread
+// of libuv's pool. With the default of 4 pool threads, a program with more
+// threads that compute without system calls kept every pool thread waiting,
+// and nothing served its other threads. libuv reads the size when the pool
+// starts, after this; the sandboxed program does not see the variable.
+if (process.env.UV_THREADPOOL_SIZE === undefined) {
+  process.env.UV_THREADPOOL_SIZE = "128";
+  globalThis[Symbol.for("@sandbox/runsc/threadpool-size")] = true;
+}
 // `runsc do` serves the host root through a gofer, a Node process of its
 // own. Starting it before the rest of runsc loads overlaps the two start-ups;
 // the sandbox adopts it, and an unused gofer exits with this process.

@@ -19,7 +19,7 @@ let work: ReturnType<typeof makeTempDir>;
 
 beforeAll(() => {
   work = makeTempDir("runsc-threads");
-  for (const name of ["threads", "thread_kill", "futex_edges"]) {
+  for (const name of ["threads", "thread_kill", "futex_edges", "spin_threads"]) {
     execFileSync("gcc", ["-O1", "-pthread", "-o", join(work.path, name), join(__dirname, `fixtures/${name}.c`)]);
   }
 });
@@ -44,6 +44,15 @@ describe.each(PLATFORMS)("threads on %s", (platform) => {
     const native = runNative([join(work.path, "thread_kill")]);
     expect(native.status).toBe(143);
     expectSameRuns([join(work.path, "thread_kill")]);
+  });
+
+  it("threads that compute without system calls", () => {
+    const argv = [join(work.path, "spin_threads")];
+    const native = runNative(argv);
+    expect(native.stdout).toBe("joined 8 threads\n");
+    const sandboxed = runSandboxed(argv, { runscArgs: [`--platform=${platform}`], timeoutMs: 20_000 });
+    expect(sandboxed.stdout).toBe(native.stdout);
+    expect(sandboxed.status).toBe(0);
   });
 
   it("shared futex, robust mutex, exec from a thread", () => {
