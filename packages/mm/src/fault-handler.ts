@@ -38,7 +38,6 @@ export interface FaultLimits {
  */
 export class FaultHandler {
   private readonly scratch = new Uint8Array(COPY_AROUND);
-  private readonly scratchWords = new Uint32Array(this.scratch.buffer);
 
   constructor(
     private readonly vmaSet: VmaSet,
@@ -141,7 +140,7 @@ export class FaultHandler {
       const size = pageAlignUp(read);
       const offset = this.allocator.allocate(size);
       buffer.fill(0, read);
-      this.writeNonZeroPages(offset, size);
+      this.memoryFile.writeNonZeroPages(offset, buffer.subarray(0, size));
       this.pmaSet.install(holeStart, holeStart + size, offset, vma.prot, true, false);
       if (holeStart + size < holeEnd) {
         return;
@@ -169,39 +168,10 @@ export class FaultHandler {
       const offset = this.allocator.allocate(length);
       const buffer = this.scratch.subarray(0, length);
       this.memoryFile.read(pma.offset, buffer);
-      this.writeNonZeroPages(offset, length);
+      this.memoryFile.writeNonZeroPages(offset, buffer);
       this.pmaSet.replace(pma, offset, vma.prot);
     }
     this.pmaSet.mergeAround(start, end);
-  }
-
-  /**
-   * Writes the first `length` bytes of the scratch buffer to the memory file
-   * at `offset`, skipping pages that are all zeros: freshly allocated pages
-   * already read as zeros, and writing them would cost host memory.
-   */
-  private writeNonZeroPages(offset: number, length: number): void {
-    const words = this.scratchWords;
-    const wordsPerPage = PAGE_SIZE / 4;
-    let runStart = -1;
-    for (let page = 0; page <= length; page += PAGE_SIZE) {
-      let zero = true;
-      if (page < length) {
-        const first = page / 4;
-        for (let i = first; i < first + wordsPerPage; i++) {
-          if (words[i] !== 0) {
-            zero = false;
-            break;
-          }
-        }
-      }
-      if (!zero && runStart < 0) {
-        runStart = page;
-      } else if (zero && runStart >= 0) {
-        this.memoryFile.write(offset + runStart, this.scratch.subarray(runStart, page));
-        runStart = -1;
-      }
-    }
   }
 
   /**

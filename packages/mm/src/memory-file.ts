@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, ftruncateSync, readSync, writeSync } from "node:fs";
 import type { MemoryFile as PlatformMemoryFile } from "@sandbox/platform";
+import { PAGE_SIZE } from "./flags";
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, MFD_CLOEXEC, fallocate, memfdCreate } from "./memory-file.native";
 
 /** A host operation on the memory file failed; `errno` is the host's error number. */
@@ -79,6 +80,28 @@ export class MemoryFile implements PlatformMemoryFile {
   }
 
   /**
+   * Writes `data` (a whole number of pages) at `offset`, skipping pages of
+   * zeros. For pages that are new or were punched, which read as zeros
+   * already: writing zeros would only cost host memory.
+   */
+  writeNonZeroPages(offset: number, data: Uint8Array): void {
+    if (data.length % PAGE_SIZE !== 0 || data.byteOffset % 4 !== 0) {
+      throw new RangeError(`writeNonZeroPages needs whole, aligned pages, got ${data.length} bytes at byte ${data.byteOffset}`);
+    }
+    const words = new Uint32Array(data.buffer, data.byteOffset, data.length / 4);
+    let runStart = -1;
+    for (let page = 0; page <= data.length; page += PAGE_SIZE) {
+      const zero = page < data.length && isZeroPage(words, page / 4);
+      if (page < data.length && !zero) {
+        if (runStart < 0) runStart = page;
+      } else if (runStart >= 0) {
+        this.write(offset + runStart, data.subarray(runStart, page));
+        runStart = -1;
+      }
+    }
+  }
+
+  /**
    * Frees the host memory of [offset, offset+length) with
    * fallocate(FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE); the range then reads as zeros.
    */
@@ -125,4 +148,12 @@ export class MemoryFile implements PlatformMemoryFile {
       );
     }
   }
+}
+
+/** Reports whether the page of 32-bit words starting at `first` is all zeros. */
+function isZeroPage(words: Uint32Array, first: number): boolean {
+  for (let i = first; i < first + PAGE_SIZE / 4; i++) {
+    if (words[i] !== 0) return false;
+  }
+  return true;
 }

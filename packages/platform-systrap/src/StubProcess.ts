@@ -89,7 +89,7 @@ export class StubProcess {
   private seq = 0;
   private armed = 0;
   /** The Sentry's last request and the executor's result, as the header should still show them. */
-  private lastRequest: { op: number; args: bigint[]; result: bigint; result2: bigint } | undefined;
+  private lastRequest: { op: number; args: readonly number[]; result: bigint; result2: bigint } | undefined;
   /** Header values the Sentry set or the stub found at start, restored when the process is recycled. */
   private readonly cpuSource: number;
   private readonly stubSpin: number;
@@ -211,9 +211,9 @@ export class StubProcess {
       }
     }
     c.store(Layout.HDR_SENTRY_WAITING, 0);
-    const answer = { result: c.get64(Layout.HDR_RESULT), result2: c.get64(Layout.HDR_RESULT2) };
-    this.lastRequest = { op, args: [arg0, arg1, arg2, arg3].map((arg) => BigInt.asIntN(64, BigInt(arg))), ...answer };
-    return answer;
+    const reply = { result: c.get64(Layout.HDR_RESULT), result2: c.get64(Layout.HDR_RESULT2) };
+    this.lastRequest = { op, args: [arg0, arg1, arg2, arg3], ...reply };
+    return reply;
   }
 
   /**
@@ -290,10 +290,10 @@ export class StubProcess {
       c.load(Layout.HDR_CPU_SOURCE) === this.cpuSource &&
       (last === undefined ||
         (c.load(Layout.HDR_OP) === last.op &&
-          c.get64(Layout.HDR_ARG0) === last.args[0] &&
-          c.get64(Layout.HDR_ARG1) === last.args[1] &&
-          c.get64(Layout.HDR_ARG2) === last.args[2] &&
-          c.get64(Layout.HDR_ARG3) === last.args[3] &&
+          c.get64(Layout.HDR_ARG0) === BigInt(last.args[0]) &&
+          c.get64(Layout.HDR_ARG1) === BigInt(last.args[1]) &&
+          c.get64(Layout.HDR_ARG2) === BigInt(last.args[2]) &&
+          c.get64(Layout.HDR_ARG3) === BigInt(last.args[3]) &&
           c.get64(Layout.HDR_RESULT) === last.result &&
           c.get64(Layout.HDR_RESULT2) === last.result2))
     );

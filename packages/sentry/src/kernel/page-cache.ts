@@ -97,7 +97,7 @@ export class PageCache {
     const size = Math.ceil(done / PAGE_SIZE) * PAGE_SIZE;
     if (size === 0) return;
     const offset = this.allocator.allocate(size);
-    writeNonZeroPages(this.memoryFile, offset, buffer.subarray(0, size));
+    this.memoryFile.writeNonZeroPages(offset, buffer.subarray(0, size));
     for (let index = 0; index < size / PAGE_SIZE; index++) file.pages.set(start / PAGE_SIZE + index, offset + index * PAGE_SIZE);
     file.bytes += size;
     this.bytes += size;
@@ -134,26 +134,4 @@ export function cachedMappable(cache: PageCache, key: object, size: number, mapp
     addMapping: mappable.addMapping,
     removeMapping: mappable.removeMapping,
   };
-}
-
-/** Writes `data` to the memory file at `offset`, skipping pages of zeros (new pages read as zeros already). */
-function writeNonZeroPages(memoryFile: MemoryFile, offset: number, data: Uint8Array): void {
-  const words = new Int32Array(data.buffer, data.byteOffset, data.length / 4);
-  let runStart = -1;
-  for (let page = 0; page <= data.length; page += PAGE_SIZE) {
-    let zero = true;
-    if (page < data.length) {
-      for (let i = page / 4; i < (page + PAGE_SIZE) / 4; i++) {
-        if (words[i] !== 0) {
-          zero = false;
-          break;
-        }
-      }
-    }
-    if (!zero && runStart < 0) runStart = page;
-    else if (zero && runStart >= 0) {
-      memoryFile.write(offset + runStart, data.subarray(runStart, page));
-      runStart = -1;
-    }
-  }
 }
