@@ -320,7 +320,7 @@ describe("GoferFileSystem", () => {
     expect(hostFs.statSync(join(root, "dir")).mode & 0o7777).toBe(0o755);
   });
 
-  it("keeps what the gofer said on a caching read-only mount, and asks again on others", () => {
+  it("caching mount ignores later host changes", () => {
     const cached = mountVfs(start(true, true));
     const plain = mountVfs(start(true));
     for (const { vfs, ctx } of [cached, plain]) {
@@ -334,11 +334,11 @@ describe("GoferFileSystem", () => {
     hostFs.writeFileSync(join(root, "dir", "missing"), "new\n");
     hostFs.writeFileSync(join(root, "dir", "file"), "longer host contents\n");
 
-    // The caching mount still answers as before (link target, missing name, size)...
+    // The caching mount still returns the old link target, missing name and size...
     expect(cached.vfs.readlinkAt(cached.ctx, undefined, "/link")).toBe("dir/file");
     expect(errnoOf(() => cached.vfs.statAt(cached.ctx, undefined, "/dir/missing"))).toBe(Errno.ENOENT);
     expect(cached.vfs.statAt(cached.ctx, undefined, "/dir/file").size).toBe(14);
-    // ...and the other one sees every change.
+    // ...and the other mount returns every change.
     expect(plain.vfs.readlinkAt(plain.ctx, undefined, "/link")).toBe("hard");
     expect(plain.vfs.statAt(plain.ctx, undefined, "/dir/missing").size).toBe(4);
     expect(plain.vfs.statAt(plain.ctx, undefined, "/dir/file").size).toBe(21);

@@ -67,7 +67,7 @@ export interface RunningGofer {
 
 /**
  * Starts a gofer on `root` with `program` and attaches a GoferFileSystem
- * with st_dev `dev`, caching what the gofer says if `cache` is true.
+ * with st_dev `dev`, caching the gofer's replies if `cache` is true.
  */
 export function startGofer(program: GoferProgram, root: string, readOnly: boolean, dev = 99, cache = false): RunningGofer {
   const { process: goferProcess, connection } = spawnGofer({ root, readOnly, program: program.path });

@@ -82,10 +82,10 @@ export class FaultHandler {
       return FaultCode.Ok;
     }
     if (vma.shared || (!write && vma.mappable.translate !== undefined)) {
-      // NOTE: a private mapping of an object's pages fills COPY_AROUND
-      // only. With MAP_AROUND, a multi-threaded program under the ptrace
-      // platform read wrong bytes of libc now and then (about 1 run in 20
-      // with four sandboxes running at once); the cause is not found yet.
+      // NOTE: a private mapping of an object's pages fills COPY_AROUND only.
+      // With MAP_AROUND, a multi-threaded program under the ptrace platform
+      // read wrong bytes of libc in about 1 run in 20 (four sandboxes at
+      // once). The cause is not known.
       const [start, end] = aroundIn(vma, page, vma.shared ? MAP_AROUND : COPY_AROUND);
       this.mapTranslated(vma, this.pmaSet.holes(start, end), write);
     } else {

@@ -2,9 +2,9 @@ import { schedYield } from "./host.native";
 import type { StubProcess } from "./StubProcess";
 
 /**
- * How long the Sentry spins for a trap without calling sched_yield, in
- * milliseconds: long enough for a stub on another CPU to answer a system
- * call.
+ * Time the Sentry spins for a trap without calling sched_yield, in
+ * milliseconds: long enough for a stub on another CPU to complete a system
+ * call's round trip.
  */
 const TIGHT_SPIN_MS = 0.005;
 
@@ -101,8 +101,8 @@ export class Dispatcher {
 
   private spin(): void {
     const runs = [...this.running];
-    // First without giving up the CPU: a stub on another CPU answers a
-    // system call in a few microseconds.
+    // First without giving up the CPU, because a stub on another CPU traps
+    // again within a few microseconds.
     const tight = performance.now() + TIGHT_SPIN_MS;
     do {
       for (let i = 0; i < 64; i++) if (this.poll(runs)) return;
@@ -129,10 +129,9 @@ export class Dispatcher {
   }
 
   /**
-   * Completes the runs of `runs` that trapped. If any did, schedules a
-   * respin for the others (the Sentry first handles what trapped; the runs
-   * still out must then be spun for or armed, even if no new switch comes)
-   * and returns true.
+   * Completes the runs of `runs` that trapped and returns whether any did.
+   * Then it also schedules a respin for the other runs, so that they are
+   * spun for or armed even if no new switch comes.
    */
   private poll(runs: readonly PendingRun[]): boolean {
     let done = false;

@@ -14,8 +14,8 @@ import { Layout } from "./stub/image.generated";
 export const DEFAULT_STUB_SPIN = 1000;
 /**
  * Pause rounds a stub thread spins after a trap, before its sched_yield
- * rounds: a few microseconds, so that a Sentry on another CPU gets its answer
- * to the stub without a system call in between. See README.md ("Waiting").
+ * rounds: a few microseconds, so that the reply of a Sentry on another CPU
+ * reaches the stub without a system call in between. See README.md ("Waiting").
  */
 export const DEFAULT_STUB_PAUSE = 200;
 /** How long the Sentry spins on an executor request before it sleeps on the futex. */
@@ -175,7 +175,7 @@ export class StubProcess {
    * synchronous because the executor completes in microseconds. A stub that
    * does not complete within STUB_TIMEOUT_MS is killed, and so is one found
    * dead; both return -ESRCH. `alwaysWake` wakes the executor's futex even
-   * if the header says it does not sleep (the application can write that
+   * if the header shows that it does not sleep (the application can write that
    * flag).
    */
   request(op: number, arg0: number, arg1: number, arg2: number, arg3: number, alwaysWake = false): { result: bigint; result2: bigint } {
@@ -244,7 +244,7 @@ export class StubProcess {
    * unmaps every application page and confirms that it started no thread
    * the Sentry does not know of. The Sentry then clears the slot's saved
    * registers and FPU state and the part of its signal stack that the
-   * parked handler does not use; the stub clears the FPU image of the frame
+   * parked handler does not use. The stub clears the FPU image of the frame
    * on the next switch of a new context. Only a process with one stub
    * thread, parked in the stub and not running application code,
    * qualifies. Returns false otherwise, and the caller then kills it.
@@ -278,7 +278,7 @@ export class StubProcess {
     return true;
   }
 
-  /** Whether the header still reads as the Sentry and the executor last wrote it. */
+  /** Reports whether the header still reads as the Sentry and the executor last wrote it. */
   private headerIntact(): boolean {
     const c = this.control;
     const last = this.lastRequest;

@@ -231,7 +231,7 @@ export class SystrapContext implements Context {
     this.fpHome = null;
   }
 
-  /** The slot this context owns in `process`, unless the process died or serves another address space now. */
+  /** Returns the slot this context owns in `process`, unless the process died or serves another address space now. */
   private slotIn(process: StubProcess): number | undefined {
     const owned = this.slots.get(process);
     return owned !== undefined && !process.dead && owned.generation === process.generation ? owned.index : undefined;

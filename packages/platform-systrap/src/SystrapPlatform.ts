@@ -19,10 +19,10 @@ import { SystrapAddressSpace } from "./SystrapAddressSpace";
 import { SystrapContext } from "./SystrapContext";
 
 /**
- * Stub processes kept for new address spaces after theirs was released.
- * Starting a stub costs a posix_spawn, a control region and a socket pair;
- * a shell that runs one program after another needs a new address space for
- * each fork and each execve.
+ * Number of stub processes kept for new address spaces after theirs was
+ * released. Starting a stub costs a posix_spawn, a control region and a
+ * socket pair, and a shell needs a new address space for each fork and
+ * each execve.
  */
 const STUB_POOL_SIZE = 4;
 

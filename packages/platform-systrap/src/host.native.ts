@@ -191,7 +191,7 @@ export function schedYield(): void {
   sched_yield();
 }
 
-/** The CPU the calling thread runs on, or -1 if the host cannot say. */
+/** Returns the CPU the calling thread runs on, or -1 if the host cannot tell. */
 export function currentCpu(): number {
   return sched_getcpu() as number;
 }
@@ -199,7 +199,7 @@ export function currentCpu(): number {
 /** Bytes of a CPU mask: room for 1024 CPUs, as glibc's cpu_set_t. */
 export const CPU_MASK_BYTES = 128;
 
-/** The CPUs host thread `tid` may run on, one bit per CPU; null if it is gone. */
+/** Returns the CPUs host thread `tid` may run on, one bit per CPU, or null if it is gone. */
 export function threadAffinity(tid: number): Uint8Array | null {
   const mask = new Uint8Array(CPU_MASK_BYTES);
   return (sched_getaffinity(tid, CPU_MASK_BYTES, mask) as number) === 0 ? mask : null;

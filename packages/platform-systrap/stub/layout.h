@@ -44,7 +44,7 @@
 #define HDR_SEAL_CONTROL 0x58
 /* Rounds a stub thread spins after a trap before it sleeps (set by the Sentry; at most STUB_SPIN_MAX). */
 #define HDR_STUB_SPIN 0x60
-/* How stub threads read their CPU number for SLOT_CPU (one of CPU_SOURCE_*, written by the stub at start-up). */
+/* Instruction that stub threads read their CPU number with, for SLOT_CPU (one of CPU_SOURCE_*, written by the stub at start-up). */
 #define HDR_CPU_SOURCE 0x64
 /* Pause rounds a stub thread spins after a trap before its sched_yield rounds (set by the Sentry; at most STUB_PAUSE_MAX). */
 #define HDR_STUB_PAUSE 0x68
@@ -110,7 +110,7 @@
 #define STUB_SPIN_ITERATIONS 1000
 /* Upper bound of HDR_STUB_SPIN, whatever the header says. */
 #define STUB_SPIN_MAX 10000
-/* Upper bound of HDR_STUB_PAUSE, whatever the header says. */
+/* Upper bound of HDR_STUB_PAUSE, whatever the header contains. */
 #define STUB_PAUSE_MAX 100000
 
 /* Exit statuses of a stub that fails to start or meets a broken invariant. */

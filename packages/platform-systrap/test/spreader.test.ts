@@ -11,7 +11,7 @@ import { Sandbox } from "./Sandbox";
 const CODE = 0x40_0000;
 const PAGE = 4096;
 
-/** The CPU host thread `tid` of process `pid` last ran on (field 39 of its stat file). */
+/** Returns the CPU host thread `tid` of process `pid` last ran on (field 39 of its stat file). */
 function processorOf(pid: number, tid = pid): number {
   const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[36]);

@@ -28,7 +28,7 @@ const FORWARDED_SIGNALS: Record<string, number> = {
   SIGWINCH: 28,
 };
 
-/** The caller's environment, without what bin/runsc.js added for runsc itself. */
+/** Returns the caller's environment, without what bin/runsc.js added for runsc itself. */
 function programEnvironment(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   const holder = globalThis as unknown as Record<symbol, boolean | undefined>;

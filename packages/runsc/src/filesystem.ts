@@ -153,7 +153,7 @@ export class SandboxFileSystem {
     const { process, connection } = takePrestartedGofer(root, readOnly) ?? spawnGofer({ root, readOnly, program: goferProgram() });
     const fs = new GoferFileSystem(connection, { dev: this.vfs.allocateDevice(), cache });
     this.gofers.push({ process, fs });
-    // A mount that answers from its cache learns of the gofer's end here.
+    // A caching mount learns of the gofer's exit here.
     void process.exited.then(() => fs.connection.close());
     return fs;
   }

@@ -174,7 +174,7 @@ describe("cleanup", () => {
 });
 
 describe("stdin from a file", () => {
-  it("seeks in a regular file given as stdin, from where the caller left it", () => {
+  it("lseek on a stdin file", () => {
     const input = join(work.path, "stdin.txt");
     writeFileSync(input, "first line\nsecond line\nthird line\n");
     // The host shell reads one line first, so the sandbox starts at its offset.

@@ -108,7 +108,7 @@ const MAP_FILE_SCRIPT = [
   "print(open(path, 'rb').read(8))",
 ].join("\n");
 
-it.each(PLATFORMS)("host files map shared and private, and a private write stays in its process on %s", (platform) => {
+it.each(PLATFORMS)("mmap of host files on %s", (platform) => {
   // A host file under the sandbox's read-only root: its pages come from the page cache.
   const path = join(work.path, "mapped.bin");
   writeFileSync(path, Buffer.concat([Buffer.from("original"), Buffer.alloc(3 * 4096, "m"), Buffer.from("end-of-file")]));
@@ -122,7 +122,7 @@ it.each(PLATFORMS)("host files map shared and private, and a private write stays
   expect(readFileSync(path, "utf8").slice(0, 8)).toBe("original");
 });
 
-it.each(PLATFORMS)("a thread's forks keep the parent's memory and give the children a copy on %s", (platform) => {
+it.each(PLATFORMS)("fork from a thread on %s", (platform) => {
   const program = join(work.path, "fork_from_thread");
   execFileSync("gcc", ["-O1", "-pthread", "-o", program, join(__dirname, "fixtures/fork_from_thread.c")]);
   const native = runNative([program]);

@@ -110,7 +110,7 @@ export interface FileDescriptionImpl {
 
   /**
    * Set only where the file's content cannot change while the sandbox
-   * runs (a file of a read-only mount whose host tree nobody changes): an
+   * runs (a file of a read-only mount whose host tree no other process changes): an
    * object that names that content, the same for every open of the file.
    * Mappings of such files share the Sentry's cached pages instead of
    * copying the file for each process.

@@ -1,7 +1,7 @@
 import { closeSync } from "node:fs";
 /**
- * How long a request polls for the reply before it blocks, in milliseconds:
- * the gofer answers most requests within it, and a blocked recvmsg costs
+ * Time a request polls for the reply before it blocks, in milliseconds.
+ * The gofer replies to most requests within it, and a blocked recvmsg costs
  * a wake-up of this thread on top of the gofer's.
  */
 const REPLY_SPIN_MS = 0.1;

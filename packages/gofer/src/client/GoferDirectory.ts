@@ -18,7 +18,7 @@ export interface GoferDirent {
  * when the cursor is 0 (at the start and after a rewind) and kept until the
  * next rewind, so cursors are indexes into it, in the host's getdents order.
  * `hostFd` is the host directory the gofer opened, used for fstat. Owns it,
- * or holds it with other open files of the directory when it is shared.
+ * or shares it with other open files of the directory.
  */
 export class GoferDirectory implements FileDescriptionImpl {
   readonly seekable = true;

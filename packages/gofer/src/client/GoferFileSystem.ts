@@ -13,9 +13,9 @@ export interface GoferFileSystemOptions {
   /** File system type as /proc/mounts shows it; "9p" by default, the name gVisor gives its gofer mounts. */
   type?: string;
   /**
-   * Whether the sandbox may assume that nobody changes the host tree while
-   * it runs, as gVisor's exclusive file access does. Then a read-only mount
-   * keeps what the gofer told it: lookups (also of missing names),
+   * Whether the sandbox may assume that no other process changes the host
+   * tree while it runs, as gVisor's exclusive file access does. Then a
+   * read-only mount caches the gofer's replies: lookups (also of missing names),
    * attributes, link targets and directory listings, and read-only opens
    * of a file share one host descriptor. A writable mount ignores it.
    * False by default.
@@ -23,7 +23,7 @@ export interface GoferFileSystemOptions {
   cache?: boolean;
 }
 
-/** Most host descriptors a caching mount keeps open for later opens. */
+/** Maximum number of host descriptors a caching mount keeps open for later opens. */
 const SHARED_FD_LIMIT = 256;
 
 /**
@@ -38,7 +38,7 @@ export class GoferFileSystem implements FileSystem {
   readonly type: string;
   readonly dev: number;
   readonly readOnly: boolean;
-  /** Whether inodes keep what the gofer told them (see GoferFileSystemOptions.cache). */
+  /** Whether inodes cache the gofer's replies (see GoferFileSystemOptions.cache). */
   readonly cached: boolean;
   private readonly rootInode: GoferInode;
   /** Host descriptors kept for later read-only opens, least recently used first. */

@@ -29,9 +29,9 @@ const AT_REMOVEDIR = 0x200;
  * A file of a gofer mount: a handle in the gofer. The attributes that
  * permission checks read (mode, uid, gid) are the ones of the last reply
  * about this file, and every stat() reads them afresh from the host,
- * unless the mount caches (GoferFileSystemOptions.cache): then the inode
- * keeps every answer of the gofer, and a read-only open reuses a host
- * descriptor the mount kept.
+ * unless the mount caches (GoferFileSystemOptions.cache). Then the inode
+ * keeps every reply of the gofer, and a read-only open reuses a host
+ * descriptor that the mount keeps.
  *
  * The handle is released in the gofer after this object is garbage-collected
  * (see GoferConnection.track).
@@ -41,7 +41,7 @@ export class GoferInode implements Inode {
   uid: number;
   gid: number;
   readonly ino: number;
-  /** What a caching mount remembers; undefined until first asked (and always on other mounts). */
+  /** Cached replies of the gofer: undefined until first requested, and always on a mount that does not cache. */
   private cachedStat: Stat | undefined;
   private children: Map<string, GoferInode | null> | undefined;
   private linkTarget: string | undefined;
@@ -49,7 +49,7 @@ export class GoferInode implements Inode {
 
   /** The gofer's handle of this file, once it has one. */
   private handleNumber: number | undefined;
-  /** Where a file listed with attributes but not walked yet lives; its handle comes from a WALK there. */
+  /** Directory and name of a file listed with attributes but not walked yet; its handle comes from a WALK there. */
   private origin: { readonly parent: GoferInode; readonly name: string } | undefined;
   /** A caching mount's full listing of this directory: the attributes of each name, null where the gofer had none. */
   private entries: Map<string, Stat | null> | undefined;
@@ -119,8 +119,8 @@ export class GoferInode implements Inode {
     if (known !== undefined && this.cacheUsable()) return known ?? undefined;
     const listed = this.entries !== undefined && this.cacheUsable() ? this.entries.get(name) : undefined;
     if (this.entries !== undefined && listed !== null) {
-      // The full listing answers: a name it lacks does not exist, and a
-      // listed one needs no WALK until something asks for its handle.
+      // The full listing decides: a name it lacks does not exist, and a
+      // listed one needs no WALK until something needs its handle.
       const found = listed === undefined ? null : new GoferInode(this.fs, undefined, listed, { parent: this, name });
       (this.children ??= new Map()).set(name, found);
       return found ?? undefined;
@@ -155,8 +155,8 @@ export class GoferInode implements Inode {
 
   open(flags: number): FileDescriptionImpl {
     const shareable = this.fs.cached && (flags & O_ACCMODE) === O_RDONLY && (flags & (O_SYNC | O_DSYNC)) === 0;
-    const kept = shareable ? this.fs.sharedFd(this) : undefined;
-    if (kept !== undefined && this.cacheUsable()) return this.openFile(this.mode, kept.hold());
+    const cachedFd = shareable ? this.fs.sharedFd(this) : undefined;
+    if (cachedFd !== undefined && this.cacheUsable()) return this.openFile(this.mode, cachedFd.hold());
     const handle = this.handle;
     return this.fs.connection.request(
       MessageType.OPEN,
@@ -270,8 +270,8 @@ export class GoferInode implements Inode {
 
   /**
    * Fetches the whole listing of this directory, in the host's order,
-   * without "." and "..". A caching mount asks for every entry's
-   * attributes too, and answers later lookups in the directory from them.
+   * without "." and "..". A caching mount requests every entry's
+   * attributes too, and serves later lookups in the directory from them.
    */
   list(): readonly GoferDirent[] {
     if (this.listing !== undefined && this.cacheUsable()) return this.listing;
@@ -331,9 +331,9 @@ export class GoferInode implements Inode {
   }
 
   /**
-   * Whether what this inode remembers may still answer: while the gofer is
-   * connected. Without the gofer the mount fails every operation with EIO,
-   * cached or not, as an uncached one does.
+   * Reports whether cached replies may still be used, which is while the
+   * gofer is connected. Otherwise it throws EIO, as an uncached mount fails
+   * every operation once the gofer is gone.
    */
   private cacheUsable(): boolean {
     if (!this.fs.connection.connected) throw new SyscallError(Errno.EIO, "the gofer is gone");

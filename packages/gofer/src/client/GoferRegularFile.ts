@@ -7,8 +7,8 @@ import type { SharedHostFd } from "./SharedHostFd";
  * An open regular file of a gofer mount: a host descriptor that the gofer
  * sent, read and written here at the description's offsets without asking
  * the gofer again. It keeps working after the gofer is gone, as the
- * descriptor is this process's own. Owns the descriptor, or holds it with
- * other open files of the same file when it is shared.
+ * descriptor is this process's own. Owns the descriptor, or shares it with
+ * other open files of the same file.
  */
 export class GoferRegularFile implements FileDescriptionImpl {
   readonly seekable = true;

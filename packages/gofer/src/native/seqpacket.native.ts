@@ -173,7 +173,7 @@ export class MessageBuffer {
     this.receivedFd = -1;
     let result: number;
     // While spinning, poll without blocking and give up the CPU between
-    // tries: a peer that answers within the spin saves two wake-ups.
+    // tries. A reply that comes within the spin saves two wake-ups.
     const deadline = spinMs > 0 ? performance.now() + spinMs : 0;
     let receiveFlags = spinMs > 0 ? MSG_CMSG_CLOEXEC | MSG_DONTWAIT : MSG_CMSG_CLOEXEC;
     for (;;) {

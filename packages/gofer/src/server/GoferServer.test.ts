@@ -68,10 +68,11 @@ describe("GoferServer", () => {
     expect(chmodLink.errno).toBe(Errno.EOPNOTSUPP);
   });
 
-  it("lists a directory with every entry's attributes on request, in pieces that fit a message", () => {
+  it("READDIR with attributes in pieces", () => {
     for (let i = 0; i < 600; i++) writeFileSync(join(root, "dir", `entry-with-a-longish-name-${i}`), "x".repeat(i));
     symlinkSync("entry-with-a-longish-name-1", join(root, "dir", "link"));
     server = new GoferServer({ root, readOnly: true });
+
     const dir = walk(server, "dir");
     const seen = new Map<string, { mode: number; size: number }>();
     let position = 0n;
@@ -92,6 +93,8 @@ describe("GoferServer", () => {
       }
       if (done) break;
     }
+
+    // Several replies, each within a message, cover every entry.
     expect(replies).toBeGreaterThan(2);
     expect(seen.size).toBe(601);
     for (let i = 0; i < 600; i += 37) {

@@ -13,7 +13,7 @@ describe("PageCache", () => {
   let fd: number;
   let reads: number;
   let read: FileReader;
-  /** Five and a half pages: page i holds byte i + 1, except page 2, which is zeros. */
+  /** Five and a half pages: page i contains byte i + 1, except page 2, which is zeros. */
   const content = new Uint8Array(5 * PAGE + PAGE / 2);
 
   beforeEach(() => {
@@ -66,12 +66,12 @@ describe("PageCache", () => {
     expect(allocator.refCount(first[0].memfdOffset)).toBe(1);
   });
 
-  it("drops the files used least recently past its budget, keeping pages others still hold", () => {
+  it("evicts least recently used files", () => {
     const cache = new PageCache(memoryFile, allocator, 6 * PAGE);
     const old = {};
     const recent = {};
     const [oldRange] = cache.translate(old, content.length, read, 0, PAGE);
-    allocator.incRef(oldRange.memfdOffset, PAGE); // a mapping holds the page
+    allocator.incRef(oldRange.memfdOffset, PAGE); // a mapping references the page
     cache.translate(recent, content.length, read, 0, 6 * PAGE);
     cache.translate(recent, content.length, read, 0, PAGE);
     // Both files do not fit: the old one went, and its page lives on for the mapping.

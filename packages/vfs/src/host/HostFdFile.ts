@@ -39,7 +39,7 @@ let sharedPoller: HostPoller | undefined;
  */
 export class HostFdFile implements FileDescriptionImpl {
   readonly seekable = false;
-  /** lseek(2) on the host descriptor, for a regular file only. */
+  /** Implements lseek(2) on the host descriptor; present for a regular file only. */
   readonly seek?: (current: number, offset: number, whence: number) => number;
   private readonly pollable: boolean;
   private released = false;
@@ -58,7 +58,7 @@ export class HostFdFile implements FileDescriptionImpl {
       // caller sees it moved after the run, as after a native one.
       this.seek = (_current, offset, whence) => {
         const result = lseek(hostFd, offset, whence);
-        if (result < 0) throw new SyscallError(-result, `lseek of host descriptor ${hostFd}`);
+        if (result < 0) throw new SyscallError(-result, `lseek on host descriptor ${hostFd} failed`);
         return result;
       };
     }

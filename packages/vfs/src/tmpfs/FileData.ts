@@ -12,7 +12,7 @@ const CHUNK_SIZE = CHUNK_PAGES * PAGE_SIZE;
 /** One chunk of file contents: its bytes, and which of its pages were written. */
 interface Chunk {
   readonly bytes: Uint8Array;
-  /** Bit i is set when page i of the chunk holds data. */
+  /** Bit i is set when page i of the chunk contains data. */
   written: number;
 }
 
@@ -143,13 +143,13 @@ export class FileData {
     return this.length;
   }
 
-  /** Whether page `index` of the file holds data. */
+  /** Reports whether page `index` of the file contains data. */
   private hasPage(index: number): boolean {
     const chunk = this.chunks.get(Math.floor(index / CHUNK_PAGES));
     return chunk !== undefined && (chunk.written & (1 << index % CHUNK_PAGES)) !== 0;
   }
 
-  /** The first page at or after `from` that holds data, if any. */
+  /** Returns the first page at or after `from` that contains data, if any. */
   private nextDataPage(from: number): number | undefined {
     let best: number | undefined;
     for (const [index, chunk] of this.chunks) {
