@@ -29,12 +29,15 @@ const PARKED_STACK_BYTES = 16 * 1024;
 const STUB_TIMEOUT_MS = 10_000;
 /** Slices of a futex sleep, so that a stub that died is noticed. */
 const FUTEX_SLICE_NS = 20_000_000;
+/** Sleep between checks while a stub thread makes the mappings it was handed. */
+const MAP_SETTLE_SLICE_NS = 20_000;
 
 const EXIT_REASONS: Record<number, string> = {
   [Layout.EXIT_SETUP_FAILED]: "its set-up failed",
   [Layout.EXIT_ORPHAN]: "its parent is not this process",
   [Layout.EXIT_BAD_STACK]: "a handler ran off its signal stack",
   [Layout.EXIT_FILTER_FAILED]: "installing its seccomp filter failed",
+  [Layout.EXIT_MAP_FAILED]: "a mapping it was asked for failed",
 };
 
 /** Describes a wait status for a message. */
@@ -94,6 +97,16 @@ export class StubProcess {
   private readonly cpuSource: number;
   private readonly stubSpin: number;
   private readonly stubPause: number;
+  /**
+   * Whether stub threads may make mappings themselves (the stub is sealed,
+   * see run_slot_maps in stub.c). Read at start, before the application
+   * could write the header.
+   */
+  private readonly mapsInSlots: boolean;
+  /** Mappings asked for and not yet handed to a thread or the executor: address, length, protection, offset. */
+  private readonly pendingMaps: number[] = [];
+  /** Slots (byte offsets) whose thread was handed mappings it may not have made yet. */
+  private readonly slotsWithMaps = new Set<number>();
 
   constructor(files: StubFiles) {
     this.controlFd = memfdCreate("systrap-control");
@@ -143,6 +156,7 @@ export class StubProcess {
     this.cpuSource = this.control.load(Layout.HDR_CPU_SOURCE);
     this.stubSpin = files.stubSpin ?? DEFAULT_STUB_SPIN;
     this.stubPause = files.stubPause ?? DEFAULT_STUB_PAUSE;
+    this.mapsInSlots = this.sealed;
   }
 
   /** True once the process is gone (or killed); nothing may be asked of it then. */
@@ -217,6 +231,100 @@ export class StubProcess {
   }
 
   /**
+   * Asks for a shared fixed mapping of the memory file. It is made before
+   * any thread of this process runs application code again: by the next
+   * thread switched in (handMapsTo), or by the executor before an unmap or
+   * protect (flushMaps). A fault thus costs no round trip through the
+   * executor.
+   */
+  queueMap(addr: number, length: number, prot: number, offset: number): void {
+    if (!this.dead) this.pendingMaps.push(addr, length, prot, offset);
+  }
+
+  /**
+   * Gives the thread of `slot`, about to be switched in, the queued
+   * mappings to make before it returns to the application. It takes at
+   * most SLOT_MAP_MAX, so older ones go through the executor first.
+   * Mappings handed to other threads are waited for first, which keeps
+   * the order in which they were asked for.
+   */
+  handMapsTo(slot: number): void {
+    const c = this.control;
+    if (this.slotsWithMaps.size > 0) this.settleSlotMaps();
+    const pending = this.pendingMaps;
+    if (pending.length === 0 || !this.mapsInSlots || this.dead) {
+      this.runPendingMaps();
+      c.store(slot + Layout.SLOT_MAP_COUNT, 0);
+      return;
+    }
+    const total = pending.length / 4;
+    const first = Math.max(0, total - Layout.SLOT_MAP_MAX);
+    for (let i = 0; i < first && !this.dead; i++) this.runMap(pending[4 * i], pending[4 * i + 1], pending[4 * i + 2], pending[4 * i + 3]);
+    for (let i = first; i < total; i++) {
+      const op = slot + Layout.SLOT_MAP_OPS + (i - first) * Layout.SLOT_MAP_OP_SIZE;
+      c.set64(op, BigInt(pending[4 * i]));
+      c.set64(op + 8, BigInt(pending[4 * i + 1]));
+      c.set64(op + 16, BigInt(pending[4 * i + 2]));
+      c.set64(op + 24, BigInt(pending[4 * i + 3]));
+    }
+    pending.length = 0;
+    c.store(slot + Layout.SLOT_MAP_COUNT, total - first);
+    this.slotsWithMaps.add(slot);
+  }
+
+  /** Notes that the thread of `slot` trapped, so it has made the mappings it was handed. */
+  slotTrapped(slot: number): void {
+    this.slotsWithMaps.delete(slot);
+  }
+
+  /**
+   * Makes every mapping asked for so far, for an unmap or protect that has
+   * to come after them: waits for the threads that were handed some, then
+   * has the executor make the rest.
+   */
+  flushMaps(): void {
+    if (this.slotsWithMaps.size > 0) this.settleSlotMaps();
+    this.runPendingMaps();
+  }
+
+  private runPendingMaps(): void {
+    const pending = this.pendingMaps;
+    for (let i = 0; i < pending.length && !this.dead; i += 4) this.runMap(pending[i], pending[i + 1], pending[i + 2], pending[i + 3]);
+    pending.length = 0;
+  }
+
+  private runMap(addr: number, length: number, prot: number, offset: number): void {
+    const { result } = this.request(Layout.OP_MMAP, addr, length, prot, offset);
+    if (result !== 0n && !this.dead) this.kill(`mmap(0x${addr.toString(16)}, 0x${length.toString(16)}) failed with errno ${-result}`);
+  }
+
+  /**
+   * Waits until every thread handed mappings has made them. Such a thread
+   * is running and makes them before anything else, so this takes
+   * microseconds; a stub that takes longer than STUB_TIMEOUT_MS is killed.
+   */
+  private settleSlotMaps(): void {
+    const c = this.control;
+    const deadline = performance.now() + STUB_TIMEOUT_MS;
+    for (const slot of this.slotsWithMaps) {
+      for (;;) {
+        if (this.dead) break;
+        const count = c.load(slot + Layout.SLOT_MAP_COUNT);
+        if (count === 0) break;
+        if (performance.now() > deadline) {
+          this.kill("a stub thread did not make the mappings it was handed");
+          break;
+        }
+        // The thread does not wake this futex; the short sleep only gives up the CPU.
+        futexWait(c.address + slot + Layout.SLOT_MAP_COUNT, count, MAP_SETTLE_SLICE_NS);
+        const status = reap(this.pid, false);
+        if (status !== null) this.kill(`the stub ${describeWaitStatus(status)}`, true);
+      }
+    }
+    this.slotsWithMaps.clear();
+  }
+
+  /**
    * Returns a slot whose stub thread waits for work: a free one, or one of a
    * thread started for it now. Returns -1 if none can be had (the process
    * has MAX_THREADS threads, or is dead).
@@ -257,6 +365,9 @@ export class StubProcess {
     // The application can write the header. A stub whose header does not
     // read as the Sentry's last request left it is not reused.
     if (!this.headerIntact()) return false;
+    // The mappings of the old address space are not made: the executor unmaps everything below.
+    this.pendingMaps.length = 0;
+    this.slotsWithMaps.clear();
     // Continue with a sequence number the application cannot guess, so that
     // no request it forged earlier can pass for one of these.
     c.store(Layout.HDR_STUB_SPIN, this.stubSpin);
@@ -329,6 +440,8 @@ export class StubProcess {
     }
     if (!reaped) status = reap(this.pid, true);
     this.deathReason = reason ?? (status !== null ? `the stub ${describeWaitStatus(status)}` : "the stub died");
+    this.pendingMaps.length = 0;
+    this.slotsWithMaps.clear();
     this.socket.destroy();
     this.mapping.unmap();
     closeFd(this.controlFd);

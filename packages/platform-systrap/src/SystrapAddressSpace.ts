@@ -6,8 +6,10 @@ const PAGE_SIZE = 4096;
 const ALL_PROT = Prot.Read | Prot.Write | Prot.Exec;
 
 /**
- * An application address space under systrap: one stub process, whose
- * executor thread installs the memory manager's mappings of the memory file.
+ * An application address space under systrap: one stub process. The next
+ * stub thread switched in makes the mappings of the memory file, or else
+ * the executor thread does (see StubProcess.queueMap). The executor makes
+ * unmaps and protection changes, after every mapping asked for before them.
  *
  * A request the host refuses (it cannot be caused by a correct Sentry, only
  * by host exhaustion or an application that forged the request) kills the
@@ -29,17 +31,19 @@ export class SystrapAddressSpace implements AddressSpace {
     if (!Number.isSafeInteger(offset) || offset < 0 || offset % PAGE_SIZE !== 0) {
       throw new RangeError(`memory file offset ${offset} is not a page-aligned non-negative integer`);
     }
-    this.call(Layout.OP_MMAP, addr, length, prot, offset, "mmap");
+    this.process.queueMap(addr, length, prot, offset);
   }
 
   unmap(addr: number, length: number): void {
     this.checkRange(addr, length);
+    this.process.flushMaps();
     this.call(Layout.OP_MUNMAP, addr, length, 0, 0, "munmap");
   }
 
   protect(addr: number, length: number, prot: number): void {
     this.checkRange(addr, length);
     this.checkProt(prot);
+    this.process.flushMaps();
     this.call(Layout.OP_MPROTECT, addr, length, prot, 0, "mprotect");
   }
 

@@ -155,6 +155,8 @@ export class SystrapContext implements Context {
     const slot = ControlRegion.slotOffset(index);
     c.bytes.set(this.regs.bytes, slot + Layout.SLOT_REGS);
     this.placeFp(process, slot);
+    process.handMapsTo(slot);
+    if (process.dead) return Promise.resolve(LOST_TRAP);
     c.store(slot + Layout.SLOT_SENTRY_WAITING, Layout.WAITING_NONE);
 
     return new Promise<Trap>((resolve) => {
@@ -171,6 +173,7 @@ export class SystrapContext implements Context {
   completeRun(run: SlotRun): Trap {
     const { process, slot } = run;
     this.run = null;
+    process.slotTrapped(slot);
     const trap = this.finishRun(process, slot);
     this.lastTrap = trap;
     if (!process.dead && this.spreader !== null) {

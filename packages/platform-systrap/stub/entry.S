@@ -3,8 +3,8 @@
  *
  * The executor is the stub's first thread. Once the stub is set up it never
  * touches a stack: every value that steers it lives in a register (r12 the
- * control header, r13 the number of threads it created, r15 the last request
- * it served), so an application thread that scribbles on shared memory can
+ * control header, r13 the number of threads it created, r14 whether mseal
+ * sealed the stub, r15 the last request it served), so an application thread that scribbles on shared memory can
  * change what it is asked to do, never how it checks the request.
  */
 #include "layout.h"
@@ -17,6 +17,8 @@
 _start:
 	and rsp, -16
 	call stub_setup
+	/* Whether the stub is sealed; threads inherit it and choose their filter by it. */
+	mov r14d, eax
 
 	movabs r12, CONTROL_BASE
 	xor r13d, r13d
@@ -205,7 +207,8 @@ stub_executor_loop:
 /*
  * A new application thread. Before it uses its stack (which application
  * threads can write), it narrows its own filter so that it can never clone,
- * map, unmap, protect or install filters, whatever its registers say later.
+ * unmap, protect or install filters, whatever its registers say later, nor
+ * map unless the stub is sealed (r14, from the executor).
  */
 	.globl stub_thread_start
 stub_thread_start:
@@ -213,6 +216,10 @@ stub_thread_start:
 	mov edi, 1
 	xor esi, esi
 	lea rdx, [rip + stub_thread_filter]
+	test r14d, r14d
+	jz 1f
+	lea rdx, [rip + stub_thread_filter_sealed]
+1:
 	syscall
 	test rax, rax
 	jnz .Lfilter_failed

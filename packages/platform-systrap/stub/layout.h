@@ -77,7 +77,13 @@
 #define SLOT_TRAPNO 0x30
 /* The CPU the thread trapped on, or CPU_UNKNOWN. */
 #define SLOT_CPU 0x38
+/* Number of mappings at SLOT_MAP_OPS the thread makes before it returns to the application; it clears the count after them. */
+#define SLOT_MAP_COUNT 0x40
 #define SLOT_REGS 0x100
+/* Mappings for SLOT_MAP_COUNT: address, length, protection and memory file offset, 8 bytes each. */
+#define SLOT_MAP_OPS 0x400
+#define SLOT_MAP_OP_SIZE 0x20
+#define SLOT_MAP_MAX 32
 #define SLOT_FPU 0x1000
 #define SLOT_FPU_CAPACITY 0x3000
 #define SLOT_THREAD_STACK_TOP 0x8000
@@ -118,5 +124,6 @@
 #define EXIT_ORPHAN 121
 #define EXIT_BAD_STACK 122
 #define EXIT_FILTER_FAILED 123
+#define EXIT_MAP_FAILED 124
 
 #endif

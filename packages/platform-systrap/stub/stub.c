@@ -212,6 +212,8 @@ static inline u64 load64(const u8 *p)
 	STMT(BPF_LD_W_ABS, off), JUMP(BPF_JEQ_K, value, (after) ? 0 : 1, 2 * (after))
 #define CHECK_CLEAR(off, bits, after) \
 	STMT(BPF_LD_W_ABS, off), JUMP(BPF_JSET_K, bits, 2 * (after), (after) ? 0 : 1)
+#define CHECK_BELOW(off, value, after) \
+	STMT(BPF_LD_W_ABS, off), JUMP(BPF_JGE_K, value, 2 * (after), (after) ? 0 : 1)
 
 /*
  * The filter of the whole stub process. The application's system calls all
@@ -249,8 +251,13 @@ static const struct sock_filter process_filter[] = {
 	CHECK_EQ(D_ARG_LO(0), WAKE_FD, 0),
 	RULE_END,
 
-	/* mmap: a shared fixed mapping of the memory file, read/write/exec bits only */
-	RULE(SYS_mmap, 5),
+	/*
+	 * mmap: a shared fixed mapping of the memory file below STUB_BASE,
+	 * read/write/exec bits only. A range from below STUB_BASE that reaches
+	 * past it would replace sealed pages, which the kernel refuses.
+	 */
+	RULE(SYS_mmap, 6),
+	CHECK_BELOW(D_ARG_HI(0), STUB_BASE_HI, 5),
 	CHECK_EQ(D_ARG_LO(4), MEMORY_FD, 4),
 	CHECK_EQ(D_ARG_LO(3), MAP_SHARED | MAP_FIXED, 3),
 	CHECK_EQ(D_ARG_HI(3), 0, 2),
@@ -283,6 +290,10 @@ static const struct sock_filter process_filter[] = {
  * The filter every application thread adds to its own before it runs any
  * application code: from the stub's code it may never clone, map, unmap,
  * protect or add filters. Only the executor thread does those.
+ * Where mseal sealed the stub's code and control region, the threads get
+ * thread_filter_sealed instead, which lets them map the memory file too
+ * (run_slot_maps). No mapping can then replace the stub. The process
+ * filter still allows only shared fixed mappings of the memory file.
  */
 static const struct sock_filter thread_filter[] = {
 	STMT(BPF_LD_W_ABS, D_IP_HI),
@@ -301,12 +312,29 @@ static const struct sock_filter thread_filter[] = {
 	RET_KILL,
 };
 
+static const struct sock_filter thread_filter_sealed[] = {
+	STMT(BPF_LD_W_ABS, D_IP_HI),
+	JUMP(BPF_JEQ_K, STUB_BASE_HI, 1, 0),
+	RET_ALLOW,
+	STMT(BPF_LD_W_ABS, D_IP_LO),
+	JUMP(BPF_JGE_K, STUB_TEXT_END_LO, 0, 1),
+	RET_ALLOW,
+	STMT(BPF_LD_W_ABS, D_NR),
+	JUMP(BPF_JEQ_K, SYS_clone, 4, 0),
+	JUMP(BPF_JEQ_K, SYS_munmap, 3, 0),
+	JUMP(BPF_JEQ_K, SYS_mprotect, 2, 0),
+	JUMP(BPF_JEQ_K, SYS_seccomp, 1, 0),
+	RET_ALLOW,
+	RET_KILL,
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct sock_fprog process_filter_prog = { COUNT(process_filter), (struct sock_filter *)process_filter };
 
 /* Referenced by name from entry.S. */
 const struct sock_fprog stub_thread_filter = { COUNT(thread_filter), (struct sock_filter *)thread_filter };
+const struct sock_fprog stub_thread_filter_sealed = { COUNT(thread_filter_sealed), (struct sock_filter *)thread_filter_sealed };
 
 /* ---- set-up ---- */
 
@@ -360,9 +388,12 @@ static u32 cpu_source(void)
  * Runs once on the initial stack, before the stub has any application
  * memory: makes the stub die with the Sentry, maps the control region, installs
  * the handlers, seals the stub's own pages and installs the process filter.
+ * Returns whether both seals held; the executor keeps that in a register
+ * and chooses each new thread's filter by it.
  */
-void stub_setup(void)
+int stub_setup(void)
 {
+	s64 seal_text, seal_control;
 	u64 mask = EXECUTOR_MASK;
 	u8 *header = (u8 *)CONTROL_BASE;
 
@@ -398,13 +429,16 @@ void stub_setup(void)
 		die(EXIT_SETUP_FAILED);
 
 	/* Seal where the kernel can (Linux 6.10 and later); the result goes to the Sentry. */
-	store64(header + HDR_SEAL_TEXT, syscall3(SYS_mseal, STUB_BASE, (u64)stub_text_end - STUB_BASE, 0));
-	store64(header + HDR_SEAL_CONTROL, syscall3(SYS_mseal, CONTROL_BASE, CONTROL_SIZE, 0));
+	seal_text = syscall3(SYS_mseal, STUB_BASE, (u64)stub_text_end - STUB_BASE, 0);
+	seal_control = syscall3(SYS_mseal, CONTROL_BASE, CONTROL_SIZE, 0);
+	store64(header + HDR_SEAL_TEXT, seal_text);
+	store64(header + HDR_SEAL_CONTROL, seal_control);
 
 	store32(header + HDR_CPU_SOURCE, cpu_source());
 
 	if (syscall3(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, 0, &process_filter_prog) != 0)
 		die(EXIT_FILTER_FAILED);
+	return seal_text == 0 && seal_control == 0;
 }
 
 /* Runs on a new thread's stack after its own filter is in place (entry.S). */
@@ -664,6 +698,38 @@ static void wait_for_run(u8 *slot)
 }
 
 /*
+ * Makes the mappings the Sentry left in the slot with the run, so that a
+ * fault is served without a round trip through the executor. Each value is
+ * read once, then checked as the executor checks its requests. A mapping
+ * the host refuses ends the process, as a refused executor request does.
+ * Only threads of a sealed stub get here with a count (the Sentry writes
+ * none otherwise); elsewhere the thread filter would kill the process.
+ */
+static void run_slot_maps(u8 *slot)
+{
+	u32 count = load32(slot + SLOT_MAP_COUNT);
+	const u8 *op = slot + SLOT_MAP_OPS;
+	u32 i;
+
+	if (count == 0)
+		return;
+	if (count > SLOT_MAP_MAX)
+		die(EXIT_MAP_FAILED);
+	for (i = 0; i < count; i++, op += SLOT_MAP_OP_SIZE) {
+		u64 addr = load64(op);
+		u64 len = load64(op + 8);
+		u64 prot = load64(op + 16) & (PROT_READ | PROT_WRITE | 4);
+		u64 offset = load64(op + 24);
+
+		if (addr + len < addr || addr + len > STUB_BASE)
+			die(EXIT_MAP_FAILED);
+		if ((u64)syscall6(SYS_mmap, addr, len, prot, MAP_SHARED | MAP_FIXED, MEMORY_FD, offset) != addr)
+			die(EXIT_MAP_FAILED);
+	}
+	store32(slot + SLOT_MAP_COUNT, 0);
+}
+
+/*
  * Whether this trap is a new thread entering the handler for the first time
  * (stub_bootstrap on the slot's thread stack), rather than a system call of
  * the application. The application can imitate all of it; it then only
@@ -707,5 +773,6 @@ void stub_handler(int sig, struct siginfo *info, struct ucontext *uc)
 		wake_sentry(slot, index);
 	}
 	wait_for_run(slot);
+	run_slot_maps(slot);
 	restore_state(slot, uc);
 }

@@ -187,6 +187,59 @@ describe("systrap contexts", () => {
     expect(readdirSync(`/proc/${as.process.pid}/task`).length).toBe(threads + 1);
   });
 
+  it("makes queued mappings in order", async () => {
+    const { as, context } = load(`
+        mov rbx, qword ptr [${DATA}]
+        mov eax, 39
+        syscall
+        mov rbx, qword ptr [${DATA}]
+        mov eax, 39
+        syscall
+        mov rbx, qword ptr [${DATA}]`);
+    const page = (value: bigint) => {
+      const bytes = new Uint8Array(PAGE);
+      new DataView(bytes.buffer).setBigUint64(0, value, true);
+      return sandbox.allocate(PAGE, bytes);
+    };
+    const first = page(0x1111n);
+    const second = page(0x2222n);
+    as.mapFile(DATA, PAGE, first, Prot.Read);
+    as.mapFile(DATA, PAGE, second, Prot.Read);
+    expect((await context.switchTo(as)).kind).toBe("syscall");
+    expect(context.regs.get(UserRegsOffset.rbx)).toBe(0x2222n);
+
+    // The thread's slot exists now, so this switch needs no executor request at all.
+    const requests = as.process.control.load(Layout.HDR_REQ_SEQ);
+    as.mapFile(DATA, PAGE, first, Prot.Read);
+    expect((await context.switchTo(as)).kind).toBe("syscall");
+    expect(context.regs.get(UserRegsOffset.rbx)).toBe(0x1111n);
+    if (as.process.sealed) expect(as.process.control.load(Layout.HDR_REQ_SEQ)).toBe(requests);
+
+    as.mapFile(DATA, PAGE, second, Prot.Read);
+    as.unmap(DATA, PAGE);
+    const trap = await context.switchTo(as);
+    expect(trap.kind).toBe("fault");
+    if (trap.kind === "fault") expect(trap.addr).toBe(DATA);
+  });
+
+  it("unmaps after handed mappings", async () => {
+    const { as, context } = load("loop: jmp loop");
+    const other = sandbox.newContext();
+    sandbox.map(as, CODE + 2 * PAGE, PAGE, Prot.Read | Prot.Exec, assemble(`mov rbx, qword ptr [${DATA}]\nmov eax, 39\nsyscall`, CODE + 2 * PAGE));
+    other.regs.rip = CODE + 2 * PAGE;
+    for (let round = 0; round < 50; round++) {
+      sandbox.map(as, DATA, PAGE, Prot.Read);
+      const running = context.switchTo(as);
+      // The spinning thread got the mapping with its switch; the unmap must not overtake it.
+      as.unmap(DATA, PAGE);
+      const trap = await other.switchTo(as);
+      expect(trap.kind, `round ${round}`).toBe("fault");
+      context.interrupt();
+      expect(await running).toEqual({ kind: "interrupt" });
+      context.regs.rip = CODE;
+    }
+  });
+
   it("reuses the stub thread of a released context", async () => {
     const { as, context } = load("mov eax, 39\nsyscall");
     expect((await context.switchTo(as)).kind).toBe("syscall");
