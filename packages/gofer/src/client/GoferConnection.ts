@@ -1,10 +1,4 @@
 import { closeSync } from "node:fs";
-/**
- * Time a request polls for the reply before it blocks, in milliseconds.
- * The gofer replies to most requests within it, and a blocked recvmsg costs
- * a wake-up of this thread on top of the gofer's.
- */
-const REPLY_SPIN_MS = 0.1;
 import { Errno, SyscallError } from "@sandbox/abi";
 import { MessageBuffer } from "../native/seqpacket.native";
 import { MAX_MESSAGE, MessageType, messageTypeName, RELEASE_MAX } from "../protocol/messages";
@@ -84,7 +78,7 @@ export class GoferConnection {
       throw this.fail(type, `sendmsg failed with errno ${-sent}`);
     }
 
-    const length = buffer.receive(this.socket, REPLY_SPIN_MS);
+    const length = buffer.receive(this.socket);
     if (length <= 0) {
       throw this.fail(type, length === 0 ? "the gofer closed the connection" : `recvmsg failed with errno ${-length}`);
     }

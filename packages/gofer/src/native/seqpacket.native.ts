@@ -11,7 +11,6 @@ const socketpairNative = libc.func("int socketpair(int domain, int type, int pro
 const sendmsgNative = libc.func("long sendmsg(int fd, void *msg, int flags)");
 const recvmsgNative = libc.func("long recvmsg(int fd, void *msg, int flags)");
 const closeNative = libc.func("int close(int fd)");
-const schedYieldNative = libc.func("int sched_yield(void)");
 const getsockoptNative = libc.func(
   "int getsockopt(int fd, int level, int name, _Out_ int32_t *value, _Inout_ uint32_t *length)",
 );
@@ -23,8 +22,6 @@ const SOL_SOCKET = 1;
 const SO_TYPE = 3;
 const SCM_RIGHTS = 1;
 const MSG_CTRUNC = 0x8;
-const MSG_DONTWAIT = 0x40;
-const EAGAIN = 11;
 const MSG_TRUNC = 0x20;
 const MSG_NOSIGNAL = 0x4000;
 const MSG_CMSG_CLOEXEC = 0x40000000;
@@ -166,29 +163,19 @@ export class MessageBuffer {
    * negative errno. A descriptor that came with it is in `receivedFd`,
    * close-on-exec. A message longer than `capacity` or with more than one
    * descriptor fails with -EPROTO, and any descriptors it carried are closed.
-   * With `spinMs`, it polls for that long before it blocks.
    */
-  receive(socket: number, spinMs = 0): number {
+  receive(socket: number): number {
     this.checkLive();
     this.receivedFd = -1;
     let result: number;
-    // While spinning, poll without blocking and give up the CPU between
-    // tries. A reply that comes within the spin saves two wake-ups.
-    const deadline = spinMs > 0 ? performance.now() + spinMs : 0;
-    let receiveFlags = spinMs > 0 ? MSG_CMSG_CLOEXEC | MSG_DONTWAIT : MSG_CMSG_CLOEXEC;
     for (;;) {
       this.prepare(this.capacity);
       this.header.setBigUint64(Msghdr.CONTROLLEN, BigInt(CONTROL_BYTES), true);
-      result = Number(recvmsgNative(socket, this.pointer, receiveFlags));
+      result = Number(recvmsgNative(socket, this.pointer, MSG_CMSG_CLOEXEC));
       if (result >= 0) {
         break;
       }
       const errno = koffi.errno();
-      if (errno === EAGAIN && (receiveFlags & MSG_DONTWAIT) !== 0) {
-        if (performance.now() >= deadline) receiveFlags = MSG_CMSG_CLOEXEC;
-        else schedYieldNative();
-        continue;
-      }
       if (errno !== EINTR) {
         return -errno;
       }

@@ -7,13 +7,6 @@ import { isSeqpacketSocket, MessageBuffer } from "../native/seqpacket.native";
 import { GoferServer, type GoferServerOptions } from "./GoferServer";
 import { setParentDeathSignal } from "./host.native";
 
-/**
- * How long the gofer polls for the next request before it blocks, in
- * milliseconds: requests come in bursts (a path walk, a program start), and
- * a blocked recvmsg costs a wake-up per request.
- */
-const REQUEST_SPIN_MS = 0.2;
-
 /** Options of serveGofer. */
 export interface ServeGoferOptions extends GoferServerOptions {
   /** The gofer's end of a connected AF_UNIX SOCK_SEQPACKET socket. */
@@ -42,7 +35,7 @@ export function serveGofer(options: ServeGoferOptions): number {
   const writer = new MessageWriter(outgoing.bytes);
   try {
     for (;;) {
-      const length = incoming.receive(options.socket, REQUEST_SPIN_MS);
+      const length = incoming.receive(options.socket);
       if (length === 0) {
         return 0;
       }
