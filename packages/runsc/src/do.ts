@@ -5,7 +5,7 @@ import { LogLevel, WorkingDirectoryError } from "@sandbox/sentry";
 import type { FlagValues } from "./flags";
 import { checkVolumeSource, parseVolume, type Volume } from "./filesystem";
 import { Sandbox } from "./sandbox";
-import { LOWEST_NICE, lowerHelperThreadPriority } from "./threads.native";
+import { idleHelperThreads } from "./threads.native";
 
 /** Exit status when the command was found but could not be executed, as env(1) and shells use it. */
 const EXIT_CANNOT_EXECUTE = 126;
@@ -40,8 +40,8 @@ function programEnvironment(): NodeJS.ProcessEnv {
 export async function runDo(values: FlagValues, commandLine: readonly string[]): Promise<number> {
   // V8's helper threads must not take the CPU from the Sentry's thread and
   // the stubs (see threads.native.ts). This runs before anything starts
-  // libuv's thread pool, whose threads keep their priority.
-  const lowered = lowerHelperThreadPriority();
+  // libuv's thread pool, whose threads keep their policy.
+  const idled = idleHelperThreads();
   const debugLog = values.get("debug-log") as string | undefined;
   let logFd = 2;
   if (debugLog !== undefined) {
@@ -81,7 +81,7 @@ export async function runDo(values: FlagValues, commandLine: readonly string[]):
     throw error;
   }
 
-  sandbox.logger.debug(`gave ${lowered} helper threads of runsc the nice value ${LOWEST_NICE}`);
+  sandbox.logger.debug(`moved ${idled} helper threads of runsc to SCHED_IDLE`);
 
   // Signals for runsc go into the sandbox, as docker forwards them to a
   // container: to the terminal's foreground process group, or to the first
