@@ -1,3 +1,4 @@
+import type { SharedMapping } from "./host.native";
 import { Layout } from "./stub/image.generated";
 
 /**
@@ -10,23 +11,36 @@ import { Layout } from "./stub/image.generated";
  * the Sentry return a wrong result to that same application.
  *
  * The memory is a shared mapping owned by StubProcess; the views must not be
- * touched after it is unmapped.
+ * touched after it is unmapped. They cover the header and the slots in use
+ * (see `cover`), not the whole 32 MiB: V8 counts a view's length as
+ * external memory, and a new address space then cost a full garbage
+ * collection.
  */
 export class ControlRegion {
-  /** 32-bit words of the whole region, for Atomics. */
-  readonly words: Int32Array;
-  /** Bytes of the whole region. */
-  readonly bytes: Uint8Array;
-  private readonly view: DataView;
+  /** 32-bit words of the covered part, for Atomics. */
+  words!: Int32Array;
+  /** Bytes of the covered part. */
+  bytes!: Uint8Array;
+  private view!: DataView;
 
   constructor(
-    buffer: ArrayBuffer,
+    private readonly mapping: SharedMapping,
     /** Address of the region in the Sentry's process (for futex calls). */
     readonly address: number,
   ) {
-    if (buffer.byteLength !== Layout.CONTROL_SIZE) {
-      throw new RangeError(`control region must be ${Layout.CONTROL_SIZE} bytes, got ${buffer.byteLength}`);
-    }
+    this.setViews(ControlRegion.slotOffset(1));
+  }
+
+  /** Makes the views reach at least `end` bytes into the region (a slot's end offset). */
+  cover(end: number): void {
+    if (end <= this.bytes.length) return;
+    if (end > Layout.CONTROL_SIZE) throw new RangeError(`offset ${end} is past the control region (${Layout.CONTROL_SIZE} bytes)`);
+    // Doubling keeps the number of new views logarithmic in the slots used.
+    this.setViews(Math.min(Layout.CONTROL_SIZE, Math.max(end, 2 * this.bytes.length - Layout.HEADER_SIZE)));
+  }
+
+  private setViews(length: number): void {
+    const buffer = this.mapping.view(length);
     this.words = new Int32Array(buffer);
     this.bytes = new Uint8Array(buffer);
     this.view = new DataView(buffer);

@@ -116,7 +116,7 @@ export class StubProcess {
     try {
       ftruncateSync(this.controlFd, Layout.CONTROL_SIZE);
       mapping = mapShared(this.controlFd, Layout.CONTROL_SIZE);
-      this.control = new ControlRegion(mapping.buffer, mapping.address);
+      this.control = new ControlRegion(mapping, mapping.address);
       this.control.set64(Layout.HDR_SENTRY_PID, BigInt(process.pid));
       this.control.store(Layout.HDR_STUB_SPIN, files.stubSpin ?? DEFAULT_STUB_SPIN);
       this.control.store(Layout.HDR_STUB_PAUSE, files.stubPause ?? DEFAULT_STUB_PAUSE);
@@ -342,6 +342,7 @@ export class StubProcess {
       if (!this.dead) this.kill(result <= 0n ? `starting a stub thread failed (${result})` : "its thread count is off");
       return -1;
     }
+    this.control.cover(ControlRegion.slotOffset(expected + 1));
     this.tids.push(Number(result));
     return expected;
   }

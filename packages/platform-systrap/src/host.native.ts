@@ -81,10 +81,15 @@ export function memfdCreate(name: string): number {
 
 /** A MAP_SHARED, read/write mapping of a file in the Sentry's process. */
 export interface SharedMapping {
-  /** The mapped bytes; not usable after `unmap`. */
-  readonly buffer: ArrayBuffer;
   /** The mapping's address in the Sentry's process, for futex calls. */
   readonly address: number;
+  /**
+   * Returns an ArrayBuffer over the first `length` bytes of the mapping, not
+   * usable after `unmap`. V8 counts its length as external memory, which
+   * brings its garbage collections forward, so callers view no more than
+   * they use.
+   */
+  view(length: number): ArrayBuffer;
   /** Removes the mapping. */
   unmap(): void;
 }
@@ -94,11 +99,15 @@ export function mapShared(fd: number, length: number): SharedMapping {
   const pointer = mmap(null, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   const address = koffi.address(pointer);
   if (address === BigInt.asUintN(64, MAP_FAILED)) throw new HostError("mmap", koffi.errno());
-  const buffer = koffi.view(pointer, length);
   let mapped = true;
   return {
-    buffer,
     address: Number(address),
+    view(viewLength: number) {
+      if (!mapped || !Number.isInteger(viewLength) || viewLength <= 0 || viewLength > length) {
+        throw new RangeError(`cannot view ${viewLength} bytes of a ${length}-byte mapping${mapped ? "" : " that was unmapped"}`);
+      }
+      return koffi.view(pointer, viewLength);
+    },
     unmap() {
       if (!mapped) return;
       mapped = false;

@@ -185,6 +185,14 @@ describe("systrap contexts", () => {
       }),
     );
     expect(readdirSync(`/proc/${as.process.pid}/task`).length).toBe(threads + 1);
+    // The Sentry views the slots in use, not the whole region.
+    expect(as.process.control.bytes.length).toBeGreaterThanOrEqual(ControlRegion.slotOffset(threads));
+    expect(as.process.control.bytes.length).toBeLessThan(Layout.CONTROL_SIZE);
+  });
+
+  it("views one slot of a new stub", () => {
+    const as = sandbox.newAddressSpace();
+    expect(as.process.control.bytes.length).toBe(ControlRegion.slotOffset(1));
   });
 
   it("makes queued mappings in order", async () => {
