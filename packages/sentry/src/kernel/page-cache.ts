@@ -3,6 +3,8 @@ import type { Mappable, MemfdRange, MemoryFile, PageAllocator } from "@sandbox/m
 const PAGE_SIZE = 4096;
 /** Bytes of file pages the cache keeps by default; past it, the files mapped least recently are dropped. */
 export const DEFAULT_PAGE_CACHE_BYTES = 256 << 20;
+/** Bytes a fill reads from the file at once. */
+const FILL_CHUNK = 256 << 10;
 
 /** Reads up to `target.length` bytes of a file at `offset`; returns the count, 0 at the end. */
 export type FileReader = (offset: number, target: Uint8Array) => number;
@@ -28,6 +30,7 @@ export class PageCache {
   /** Cached files by content key, least recently used first. */
   private readonly files = new Map<object, CachedFile>();
   private bytes = 0;
+  private readonly scratch = new Uint8Array(FILL_CHUNK);
 
   constructor(
     private readonly memoryFile: MemoryFile,
@@ -85,22 +88,33 @@ export class PageCache {
     return file;
   }
 
-  /** Reads [start, end) of the file into new pages of the memory file. */
+  /**
+   * Reads [start, end) of the file into new pages of the memory file,
+   * through one reused buffer: a new one per fill cost the Sentry fresh
+   * heap pages, and so host page faults, each time.
+   */
   private fill(file: CachedFile, read: FileReader, start: number, end: number): void {
-    const buffer = new Uint8Array(end - start);
+    const offset = this.allocator.allocate(end - start);
     let done = 0;
-    while (done < buffer.length) {
-      const count = read(start + done, buffer.subarray(done));
-      if (!Number.isSafeInteger(count) || count <= 0 || count > buffer.length - done) break;
-      done += count;
+    while (start + done < end) {
+      const chunk = this.scratch.subarray(0, Math.min(FILL_CHUNK, end - start - done));
+      let filled = 0;
+      while (filled < chunk.length) {
+        const count = read(start + done + filled, chunk.subarray(filled));
+        if (!Number.isSafeInteger(count) || count <= 0 || count > chunk.length - filled) break;
+        filled += count;
+      }
+      const size = Math.ceil(filled / PAGE_SIZE) * PAGE_SIZE;
+      chunk.fill(0, filled, size);
+      this.memoryFile.writeNonZeroPages(offset + done, chunk.subarray(0, size));
+      done += size;
+      if (filled < chunk.length) break;
     }
-    const size = Math.ceil(done / PAGE_SIZE) * PAGE_SIZE;
-    if (size === 0) return;
-    const offset = this.allocator.allocate(size);
-    this.memoryFile.writeNonZeroPages(offset, buffer.subarray(0, size));
-    for (let index = 0; index < size / PAGE_SIZE; index++) file.pages.set(start / PAGE_SIZE + index, offset + index * PAGE_SIZE);
-    file.bytes += size;
-    this.bytes += size;
+    // The file ended early: the pages past its end go back.
+    if (start + done < end) this.allocator.decRef(offset + done, end - start - done);
+    for (let index = 0; index < done / PAGE_SIZE; index++) file.pages.set(start / PAGE_SIZE + index, offset + index * PAGE_SIZE);
+    file.bytes += done;
+    this.bytes += done;
   }
 
   /** Drops the least recently used files other than `keep` while the cache is over budget. */
