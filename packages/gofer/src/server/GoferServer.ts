@@ -24,9 +24,10 @@ import {
 } from "../protocol/messages";
 import { MessageReader, MessageTooShortError } from "../protocol/MessageReader";
 import type { MessageWriter } from "../protocol/MessageWriter";
-import { WIRE_STAT_SIZE, writeStat } from "../protocol/wireStat";
+import { WIRE_STAT_SIZE } from "../protocol/wireStat";
 import { writeStatfs } from "../protocol/wireStatfs";
 import { forEachDirent } from "./dirents";
+import { HostStat, writeHostStat } from "./hostStat";
 import { checkResult, errnoOf, GoferError } from "./GoferError";
 import { HandleTable, type HostHandle } from "./HandleTable";
 import {
@@ -41,6 +42,7 @@ import {
   STATFS_SIZE,
   STAT_SIZE,
   fstatatNoFollow,
+  fstatFd,
   seekDirectory,
   symlinkat,
   unlinkat,
@@ -118,6 +120,7 @@ export class GoferServer {
   private readonly linkBuffer = new Uint8Array(TARGET_MAX + 1);
   private readonly statfsBuffer = new Uint8Array(STATFS_SIZE);
   private readonly statBuffer = new Uint8Array(STAT_SIZE);
+  private readonly statView = new DataView(this.statBuffer.buffer);
   private readonly nameBuffer = new Uint8Array(NAME_MAX + 1);
 
   /** Opens the mount root. Throws a GoferError when it is missing or not a directory. */
@@ -180,7 +183,7 @@ export class GoferServer {
       case MessageType.WALK:
         return this.walk(request, reply);
       case MessageType.STAT:
-        this.writeStatOf(reply, this.handles.get(request.u32()));
+        this.writeStatOf(reply, this.handles.get(request.u32()).fd);
         return -1;
       case MessageType.OPEN:
         return this.open(request, reply);
@@ -213,7 +216,7 @@ export class GoferServer {
 
   private attach(reply: MessageWriter): number {
     reply.u32(ROOT_HANDLE).u32(this.readOnly ? ATTACH_READ_ONLY : 0);
-    this.writeStatOf(reply, this.handles.get(ROOT_HANDLE));
+    this.writeStatOf(reply, this.handles.get(ROOT_HANDLE).fd);
     return -1;
   }
 
@@ -257,8 +260,7 @@ export class GoferServer {
 
     const fd = reopen(entry, hostFlags);
     try {
-      const opened = fstatSync(fd, { bigint: true });
-      writeStat(reply, opened, this.inodes.inoOf(opened.dev, opened.ino));
+      this.writeStatOf(reply, fd);
     } catch (error) {
       closeSync(fd);
       throw error;
@@ -309,12 +311,11 @@ export class GoferServer {
     const path = this.nameBuffer;
     path.set(name);
     path[name.length] = 0;
-    const attributes = fstatatNoFollow(directory, path, this.statBuffer);
-    if (typeof attributes === "number") {
+    if (fstatatNoFollow(directory, path, this.statBuffer) < 0) {
       reply.raw(ZERO_WIRE_STAT);
       return;
     }
-    writeStat(reply, attributes, this.inodes.inoOf(attributes.dev, attributes.ino));
+    writeHostStat(reply, this.statView, this.inodes);
   }
 
   private readlink(request: MessageReader, reply: MessageWriter): number {
@@ -452,7 +453,7 @@ export class GoferServer {
       checkResult(utimensFd(entry.fd, times), "utimensat");
     }
 
-    this.writeStatOf(reply, entry);
+    this.writeStatOf(reply, entry.fd);
     return -1;
   }
 
@@ -493,21 +494,23 @@ export class GoferServer {
 
   /** Adds the file that `fd` refers to as a handle (taking `fd`) and replies with the handle and its attributes. */
   private replyNewHandle(reply: MessageWriter, fd: number): void {
-    let attributes: BigIntStats;
-    try {
-      attributes = fstatSync(fd, { bigint: true });
-    } catch (error) {
+    const result = fstatFd(fd, this.statBuffer);
+    if (result < 0) {
       closeSync(fd);
-      throw error;
+      checkResult(result, "fstat");
     }
-    const entry = this.handles.insert(fd, attributes);
+    const view = this.statView;
+    const entry = this.handles.insert(fd, {
+      dev: view.getBigUint64(HostStat.DEV, true),
+      ino: view.getBigUint64(HostStat.INO, true),
+    });
     reply.u32(entry.handle).u32(0);
-    writeStat(reply, attributes, this.inodes.inoOf(attributes.dev, attributes.ino));
+    writeHostStat(reply, view, this.inodes);
   }
 
-  private writeStatOf(reply: MessageWriter, entry: HostHandle): void {
-    const attributes = fstatSync(entry.fd, { bigint: true });
-    writeStat(reply, attributes, this.inodes.inoOf(attributes.dev, attributes.ino));
+  private writeStatOf(reply: MessageWriter, fd: number): void {
+    checkResult(fstatFd(fd, this.statBuffer), "fstat");
+    writeHostStat(reply, this.statView, this.inodes);
   }
 }
 

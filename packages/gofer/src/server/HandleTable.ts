@@ -1,9 +1,15 @@
-import { type BigIntStats, closeSync } from "node:fs";
+import { closeSync } from "node:fs";
 import { Errno } from "@sandbox/abi";
 import { ROOT_HANDLE } from "../protocol/messages";
 import { GoferError } from "./GoferError";
 
 /** A host file that the client holds a handle to. */
+/** The host device and inode numbers of a file, as a `bigint: true` stat reports them. */
+export interface FileIdentity {
+  readonly dev: bigint;
+  readonly ino: bigint;
+}
+
 export interface HostHandle {
   /** The handle number that the client uses. */
   readonly handle: number;
@@ -30,7 +36,7 @@ export class HandleTable {
   private readonly byIdentity = new Map<string, HostHandle>();
   private nextHandle = ROOT_HANDLE + 1;
 
-  constructor(rootFd: number, rootAttributes: BigIntStats) {
+  constructor(rootFd: number, rootAttributes: FileIdentity) {
     this.add(ROOT_HANDLE, rootFd, rootAttributes);
   }
 
@@ -53,7 +59,7 @@ export class HandleTable {
    * reference. The table takes `fd`: it keeps it for a new handle, or closes
    * it when the file already has one.
    */
-  insert(fd: number, attributes: BigIntStats): HostHandle {
+  insert(fd: number, attributes: FileIdentity): HostHandle {
     const existing = this.byIdentity.get(identity(attributes.dev, attributes.ino));
     if (existing !== undefined) {
       closeSync(fd);
@@ -88,7 +94,7 @@ export class HandleTable {
     this.byIdentity.clear();
   }
 
-  private add(handle: number, fd: number, attributes: BigIntStats): HostHandle {
+  private add(handle: number, fd: number, attributes: FileIdentity): HostHandle {
     const entry: HostHandle = { handle, fd, dev: attributes.dev, ino: attributes.ino, references: 1 };
     this.byNumber.set(handle, entry);
     this.byIdentity.set(identity(attributes.dev, attributes.ino), entry);

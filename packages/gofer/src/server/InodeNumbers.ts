@@ -14,7 +14,19 @@ export const FOREIGN_INO_BASE = 2 ** 52;
 export class InodeNumbers {
   private readonly foreign = new Map<string, number>();
 
-  constructor(private readonly rootDev: bigint) {}
+  private readonly rootDevLow: number;
+  private readonly rootDevHigh: number;
+
+  constructor(private readonly rootDev: bigint) {
+    this.rootDevLow = Number(BigInt.asUintN(32, rootDev));
+    this.rootDevHigh = Number(BigInt.asUintN(32, rootDev >> 32n));
+  }
+
+  /** inoOf for device and inode numbers given as 32-bit halves, without BigInt on the root's device. */
+  inoOfWords(devLow: number, devHigh: number, inoLow: number, inoHigh: number): number {
+    if (devLow === this.rootDevLow && devHigh === this.rootDevHigh) return inoHigh * 2 ** 32 + inoLow;
+    return this.inoOf((BigInt(devHigh) << 32n) | BigInt(devLow), (BigInt(inoHigh) << 32n) | BigInt(inoLow));
+  }
 
   /** Returns the sandbox inode number of host inode `ino` on host device `dev`. */
   inoOf(dev: bigint, ino: bigint): number {

@@ -26,6 +26,7 @@ const getdents64Native = libc.func("long getdents64(int fd, _Out_ uint8_t *buf, 
 const lseekNative = libc.func("int64_t lseek(int fd, int64_t offset, int whence)");
 const fstatfsNative = libc.func("int fstatfs(int fd, _Out_ uint8_t *buf)");
 const fstatatNative = libc.func("int fstatat(int dirfd, const uint8_t *path, _Out_ uint8_t *buf, int flags)");
+const fstatNative = libc.func("int fstat(int fd, _Out_ uint8_t *buf)");
 const prctlNative = libc.func("int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)");
 
 const SYS_openat2 = 437;
@@ -37,49 +38,21 @@ const AT_EMPTY_PATH = 0x1000;
 /** Size of struct stat on x86-64. */
 export const STAT_SIZE = 144;
 
-/** The attributes fstatat reports, as BigIntStats names them. */
-export interface HostAttributes {
-  dev: bigint;
-  ino: bigint;
-  mode: bigint;
-  nlink: bigint;
-  uid: bigint;
-  gid: bigint;
-  rdev: bigint;
-  size: bigint;
-  blksize: bigint;
-  blocks: bigint;
-  atimeNs: bigint;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
-}
-
 /**
  * fstatat(2) with AT_SYMLINK_NOFOLLOW of `name` (NUL-terminated bytes, one
- * component) in directory `dirfd`, decoded from `buffer` (STAT_SIZE bytes).
- * Returns the attributes, or a negative errno.
+ * component) in directory `dirfd`. Leaves the struct stat in `buffer`
+ * (STAT_SIZE bytes, laid out as HostStat describes) and returns 0, or returns a
+ * negative errno.
  */
-export function fstatatNoFollow(dirfd: number, name: Uint8Array, buffer: Uint8Array): HostAttributes | number {
+export function fstatatNoFollow(dirfd: number, name: Uint8Array, buffer: Uint8Array): number {
   const result = check(fstatatNative(dirfd, name, buffer, AT_SYMLINK_NOFOLLOW));
-  if (result < 0) return result;
-  const view = new DataView(buffer.buffer, buffer.byteOffset, STAT_SIZE);
-  const u64 = (at: number) => view.getBigUint64(at, true);
-  const nanos = (at: number) => view.getBigInt64(at, true) * 1_000_000_000n + view.getBigInt64(at + 8, true);
-  return {
-    dev: u64(0),
-    ino: u64(8),
-    nlink: u64(16),
-    mode: BigInt(view.getUint32(24, true)),
-    uid: BigInt(view.getUint32(28, true)),
-    gid: BigInt(view.getUint32(32, true)),
-    rdev: u64(40),
-    size: view.getBigInt64(48, true),
-    blksize: view.getBigInt64(56, true),
-    blocks: view.getBigInt64(64, true),
-    atimeNs: nanos(72),
-    mtimeNs: nanos(88),
-    ctimeNs: nanos(104),
-  };
+  return result < 0 ? result : 0;
+}
+
+/** fstat(2) of `fd` into `buffer` (STAT_SIZE bytes, laid out as HostStat describes); returns 0 or a negative errno. */
+export function fstatFd(fd: number, buffer: Uint8Array): number {
+  const result = check(fstatNative(fd, buffer));
+  return result < 0 ? result : 0;
 }
 
 /** Size of struct statfs on x86-64. */
