@@ -63,7 +63,8 @@ export interface StubFiles {
 }
 
 /**
- * One stub process: the host side of one address space. Its first thread is
+ * One stub process: the host side of one address space. The constructor
+ * only spawns it; ensureReady waits for it to start. Its first thread is
  * the executor: it maps, unmaps and protects ranges of the memory file and
  * starts stub threads on requests in the control region's header. Every
  * other thread runs one application thread at a time through a slot.
@@ -94,15 +95,16 @@ export class StubProcess {
   /** The Sentry's last request and the executor's result, as the header should still show them. */
   private lastRequest: { op: number; args: readonly number[]; result: bigint; result2: bigint } | undefined;
   /** Header values the Sentry set or the stub found at start, restored when the process is recycled. */
-  private readonly cpuSource: number;
+  private cpuSource: number = Layout.CPU_SOURCE_NONE;
   private readonly stubSpin: number;
   private readonly stubPause: number;
+  private ready = false;
   /**
    * Whether stub threads may make mappings themselves (the stub is sealed,
    * see run_slot_maps in stub.c). Read at start, before the application
    * could write the header.
    */
-  private readonly mapsInSlots: boolean;
+  private mapsInSlots = false;
   /** Mappings asked for and not yet handed to a thread or the executor: address, length, protection, offset. */
   private readonly pendingMaps: number[] = [];
   /** Slots (byte offsets) whose thread was handed mappings it may not have made yet. */
@@ -146,16 +148,33 @@ export class StubProcess {
     this.socket.on("error", () => this.kill("its wake socket failed"));
     this.socket.on("close", () => this.kill(null));
 
+    this.stubSpin = files.stubSpin ?? DEFAULT_STUB_SPIN;
+    this.stubPause = files.stubPause ?? DEFAULT_STUB_PAUSE;
+  }
+
+  /**
+   * Waits until the stub has set itself up; it does so while the Sentry
+   * goes on after the spawn. Call it before anything else. Throws
+   * PlatformError, after killing the stub, if it died or did not start in time.
+   */
+  ensureReady(): void {
+    if (this.ready) return;
+    if (this.dead) throw new PlatformError(`systrap stub ${this.pid} is gone before it was used: ${this.deathReason}`);
     try {
       this.waitReady();
     } catch (err) {
       this.kill("it did not start");
       throw err;
     }
+    // A spare may have died after it started, before its wake socket closed.
+    const status = reap(this.pid, false);
+    if (status !== null) {
+      this.kill(`the stub ${describeWaitStatus(status)}`, true);
+      throw new PlatformError(`systrap stub ${this.pid} ${describeWaitStatus(status)} before it was used`);
+    }
+    this.ready = true;
     // Written by the stub before the application could touch the header.
     this.cpuSource = this.control.load(Layout.HDR_CPU_SOURCE);
-    this.stubSpin = files.stubSpin ?? DEFAULT_STUB_SPIN;
-    this.stubPause = files.stubPause ?? DEFAULT_STUB_PAUSE;
     this.mapsInSlots = this.sealed;
   }
 

@@ -53,6 +53,8 @@ export interface SystrapOptions extends PlatformOptions {
   readonly stubPause?: number;
   /** Whether stub threads are moved off the Sentry's CPU when they share it (see CpuSpreader); true if absent. */
   readonly spreadCpus?: boolean;
+  /** Whether a stub is started ahead of the next new address space; true if absent. */
+  readonly spareStub?: boolean;
 }
 
 /**
@@ -71,6 +73,9 @@ export class SystrapPlatform implements Platform {
   private readonly processes = new Set<StubProcess>();
   /** Idle stubs for new address spaces, emptied by StubProcess.recycle. */
   private readonly pool: StubProcess[] = [];
+  /** A stub started ahead of need, which may still be setting itself up. */
+  private spare: StubProcess | undefined;
+  private readonly spareStub: boolean;
   private readonly memoryFd: number;
   private readonly executableFd: number;
   private readonly stubSpin: number;
@@ -96,6 +101,7 @@ export class SystrapPlatform implements Platform {
     }
     this.stubPause = stubPause;
     this.spreader = options.spreadCpus === false ? null : new CpuSpreader();
+    this.spareStub = options.spareStub !== false;
     if (!Number.isInteger(options.memoryFile.fd) || options.memoryFile.fd < 0) {
       throw new RangeError(`memory file descriptor ${options.memoryFile.fd} is not valid`);
     }
@@ -125,8 +131,28 @@ export class SystrapPlatform implements Platform {
     if (this.closed) throw new PlatformError("the systrap platform is closed");
     let stub = this.pool.pop();
     while (stub !== undefined && stub.dead) stub = this.pool.pop();
-    stub ??= this.startStub();
+    stub ??= this.takeSpare();
+    if (stub === undefined) {
+      stub = this.startStub();
+      stub.ensureReady();
+    }
+    // The next new address space (a shell's fork, then its execve) finds
+    // a stub that started meanwhile, instead of waiting for one to start.
+    if (this.spareStub && this.pool.length === 0 && this.spare === undefined) this.spare = this.startStub();
     return new SystrapAddressSpace(stub, this.userRange, (released) => this.takeBack(released));
+  }
+
+  /** Returns the spare stub once it is ready, or undefined if there is none or it failed to start. */
+  private takeSpare(): StubProcess | undefined {
+    const spare = this.spare;
+    this.spare = undefined;
+    if (spare === undefined) return undefined;
+    try {
+      spare.ensureReady();
+      return spare;
+    } catch {
+      return undefined;
+    }
   }
 
   private startStub(): StubProcess {
@@ -140,6 +166,7 @@ export class SystrapPlatform implements Platform {
     stub.onWake = () => this.dispatcher.collect(stub);
     stub.onDeath = () => {
       this.processes.delete(stub);
+      if (this.spare === stub) this.spare = undefined;
       const pooled = this.pool.indexOf(stub);
       if (pooled >= 0) this.pool.splice(pooled, 1);
       this.dispatcher.processDied(stub);

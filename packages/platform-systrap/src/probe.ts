@@ -51,7 +51,7 @@ export function probeSystrap(): { sealed: boolean } {
     writeSync(memoryFd, code, 0, PAGE_SIZE, 0);
     writeSync(memoryFd, data, 0, PAGE_SIZE, PAGE_SIZE);
 
-    platform = new SystrapPlatform({ memoryFile: { fd: memoryFd } });
+    platform = new SystrapPlatform({ memoryFile: { fd: memoryFd }, spareStub: false });
     const as = platform.newAddressSpace();
     as.mapFile(CODE_ADDR, PAGE_SIZE, 0, Prot.Read | Prot.Exec);
     as.mapFile(DATA_ADDR, PAGE_SIZE, PAGE_SIZE, Prot.Read);

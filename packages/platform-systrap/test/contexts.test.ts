@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { UserRegsOffset, USER_REGS_NAMES } from "@sandbox/abi";
 import { Prot } from "@sandbox/platform";
@@ -20,6 +20,22 @@ const BUS_ADRERR = 2;
 /** Offset of xmm0 in the FXSAVE area, and of MXCSR. */
 const XMM0 = 160;
 const MXCSR = 24;
+
+/** Pids of this process's children that are systrap stubs. */
+function stubChildren(): number[] {
+  const pids: number[] = [];
+  for (const tid of readdirSync("/proc/self/task")) {
+    for (const child of readFileSync(`/proc/self/task/${tid}/children`, "utf8").split(" ").filter(Boolean)) {
+      try {
+        // The executable, since a stub that just started has not named itself yet.
+        if (readlinkSync(`/proc/${child}/exe`).startsWith("/memfd:systrap-stub")) pids.push(Number(child));
+      } catch {
+        // The child ended meanwhile.
+      }
+    }
+  }
+  return pids;
+}
 
 describe("systrap contexts", () => {
   let sandbox: Sandbox;
@@ -295,6 +311,28 @@ describe("systrap contexts", () => {
     expect(sentry.user + sentry.system).toBeLessThan(50_000);
     expect((await context.switchTo(as)).kind).toBe("syscall");
     expect(context.regs.syscallNumber).toBe(60);
+  });
+
+  it("starts a spare stub for the next address space", async () => {
+    const first = sandbox.newAddressSpace();
+    const spares = stubChildren().filter((pid) => pid !== first.process.pid);
+    expect(spares.length).toBe(1);
+    const second = sandbox.newAddressSpace();
+    expect(second.process.pid).toBe(spares[0]);
+    const { context } = load("mov eax, 39\nsyscall");
+    context.regs.rip = CODE;
+    sandbox.map(second, CODE, PAGE, Prot.Read | Prot.Exec, assemble("mov eax, 39\nsyscall", CODE));
+    expect((await context.switchTo(second)).kind).toBe("syscall");
+  });
+
+  it("starts a stub itself when the spare died", () => {
+    const first = sandbox.newAddressSpace();
+    const spare = stubChildren().filter((pid) => pid !== first.process.pid)[0];
+    process.kill(spare, "SIGKILL");
+    while (readFileSync(`/proc/${spare}/stat`, "utf8").split(") ")[1][0] !== "Z");
+    const second = sandbox.newAddressSpace();
+    expect(second.process.pid).not.toBe(spare);
+    expect(second.process.dead).toBe(false);
   });
 
   it("names the stub process and every stub thread systrap-stub", async () => {
