@@ -40,6 +40,47 @@ export function ptraceBuffer(request: number, pid: number, addr: number, data: U
   return Number(ptraceWithBuffer(request, pid, addr, data));
 }
 
+/** Bytes the XSAVE image of a thread may take: several times what the AVX-512 state needs. */
+export const XSTATE_CAPACITY = 16 * 1024;
+const PTRACE_GETREGSET = 0x4204;
+const PTRACE_SETREGSET = 0x4205;
+const NT_X86_XSTATE = 0x202;
+/** Native memory that PTRACE_GETREGSET and SETREGSET read and write, with the iovec that points at it. */
+let regset: { bytes: Uint8Array; iovec: Uint8Array } | undefined;
+
+function regsetBuffer(): { bytes: Uint8Array; iovec: Uint8Array } {
+  if (regset === undefined) {
+    const pointer = koffi.alloc("uint8_t", XSTATE_CAPACITY);
+    const iovec = new Uint8Array(16);
+    new DataView(iovec.buffer).setBigUint64(0, BigInt(koffi.address(pointer)), true);
+    regset = { bytes: new Uint8Array(koffi.view(pointer, XSTATE_CAPACITY)), iovec };
+  }
+  return regset;
+}
+
+/**
+ * Copies the XSAVE image of stopped thread `tid` (PTRACE_GETREGSET,
+ * NT_X86_XSTATE) into `out` and returns its length, or -1 on failure.
+ */
+export function getXState(tid: number, out: Uint8Array): number {
+  const { bytes, iovec } = regsetBuffer();
+  const view = new DataView(iovec.buffer);
+  view.setBigUint64(8, BigInt(Math.min(out.length, XSTATE_CAPACITY)), true);
+  if (Number(ptraceWithBuffer(PTRACE_GETREGSET, tid, NT_X86_XSTATE, iovec)) < 0) return -1;
+  const length = Number(view.getBigUint64(8, true));
+  out.set(bytes.subarray(0, length));
+  return length;
+}
+
+/** Loads the first `length` bytes of `state`, an image from getXState, into stopped thread `tid`; returns -1 on failure. */
+export function setXState(tid: number, state: Uint8Array, length: number): number {
+  const { bytes, iovec } = regsetBuffer();
+  if (length > XSTATE_CAPACITY) return -1;
+  bytes.set(state.subarray(0, length));
+  new DataView(iovec.buffer).setBigUint64(8, BigInt(length), true);
+  return Number(ptraceWithBuffer(PTRACE_SETREGSET, tid, NT_X86_XSTATE, iovec));
+}
+
 /** ptrace(2) with an integer as the data argument; returns -1 on failure. */
 export function ptraceValue(request: number, pid: number, addr: number, data: number): number {
   return Number(ptraceWithValue(request, pid, addr, data));

@@ -39,6 +39,13 @@ const HIGH_FD = 100;
 /** Lowest address the application may map (the host's usual vm.mmap_min_addr). */
 const MIN_USER_ADDRESS = 0x10000;
 
+/** Offset of the software-reserved bytes of the FXSAVE area, which Linux uses for its XSAVE data. */
+const SW_RESERVED = 464;
+/** End of the XSAVE header that follows the FXSAVE area. */
+const XSAVE_HEADER_END = FXSAVE_SIZE + 64;
+/** The x87 and SSE bits of XSTATE_BV in the XSAVE header. */
+const XFEATURE_FP_SSE = 3n;
+
 /** Returns the initial FXSAVE image of a new thread: x87 control word 0x37f, MXCSR 0x1f80. */
 function initialFpState(): Uint8Array {
   const state = new Uint8Array(FXSAVE_SIZE);
@@ -89,6 +96,9 @@ class PtraceAddressSpace implements AddressSpace {
 class PtraceContext implements Context {
   readonly regs = new Registers();
   private readonly fpuImage = initialFpState();
+  /** The whole XSAVE image saved when another context took this one's stub thread; its first xstateLength bytes count. */
+  private xstate: Uint8Array | undefined;
+  private xstateLength = 0;
   private readonly siginfo = new Uint8Array(SIGINFO_SIZE);
   private readonly siginfoView = new DataView(this.siginfo.buffer);
   /** The stub thread this context ran in last; its FPU registers are this context's while its fpuOwner is this context. */
@@ -139,7 +149,11 @@ class PtraceContext implements Context {
   writeFpState(state: Uint8Array): void {
     if (state.length !== FXSAVE_SIZE) throw new RangeError(`FPU state must be ${FXSAVE_SIZE} bytes, got ${state.length}`);
     const thread = this.thread;
-    if (thread !== undefined && thread.fpuOwner === this) thread.fpuOwner = undefined;
+    if (thread !== undefined && thread.fpuOwner === this) {
+      // The next switch loads the new legacy registers over the rest of the state.
+      if (thread.isAlive && thread.busy === undefined) this.saveFpState(thread);
+      thread.fpuOwner = undefined;
+    }
     this.fpuImage.set(state);
   }
 
@@ -148,9 +162,35 @@ class PtraceContext implements Context {
     this.thread = thread;
     if (thread.fpuOwner === this) return;
     const previous = thread.fpuOwner;
-    if (previous instanceof PtraceContext) thread.getFpRegisters(previous.fpuImage);
-    thread.setFpRegisters(this.fpuImage);
+    if (previous instanceof PtraceContext) previous.saveFpState(thread);
+    this.restoreFpState(thread);
     thread.fpuOwner = this;
+  }
+
+  /**
+   * Saves this context's state from `thread`, which holds it: the whole
+   * XSAVE image where the host gives it, since the FXSAVE image lacks the
+   * upper halves of the YMM registers and the AVX-512 state.
+   */
+  private saveFpState(thread: StubThread): void {
+    this.xstate ??= new Uint8Array(host.XSTATE_CAPACITY);
+    this.xstateLength = thread.getXState(this.xstate);
+    if (this.xstateLength >= FXSAVE_SIZE) this.fpuImage.set(this.xstate.subarray(0, FXSAVE_SIZE));
+    else thread.getFpRegisters(this.fpuImage);
+  }
+
+  /** Loads this context's saved state into `thread`. */
+  private restoreFpState(thread: StubThread): void {
+    const xstate = this.xstate;
+    if (xstate !== undefined && this.xstateLength > XSAVE_HEADER_END) {
+      // writeFpState may have changed the legacy registers since; the
+      // software-reserved bytes after them stay the kernel's.
+      xstate.set(this.fpuImage.subarray(0, SW_RESERVED));
+      const header = new DataView(xstate.buffer, FXSAVE_SIZE, 8);
+      header.setBigUint64(0, header.getBigUint64(0, true) | XFEATURE_FP_SSE, true);
+      if (thread.setXState(xstate, this.xstateLength)) return;
+    }
+    thread.setFpRegisters(this.fpuImage);
   }
 
   private classify(thread: StubThread, signal: number): Trap {

@@ -125,6 +125,16 @@ export class StubThread {
     this.checked(host.ptraceBuffer(PtraceRequest.SETFPREGS, this.tid, 0, buffer), "PTRACE_SETFPREGS");
   }
 
+  /** Copies the thread's whole XSAVE image into `out` and returns its length, or 0 where the host does not give it. */
+  getXState(out: Uint8Array): number {
+    return Math.max(0, host.getXState(this.tid, out));
+  }
+
+  /** Loads an XSAVE image from getXState; returns false if the host refused it. */
+  setXState(state: Uint8Array, length: number): boolean {
+    return host.setXState(this.tid, state, length) >= 0;
+  }
+
   getSiginfo(buffer: Uint8Array): void {
     this.checked(host.ptraceBuffer(PtraceRequest.GETSIGINFO, this.tid, 0, buffer), "PTRACE_GETSIGINFO");
   }
