@@ -17,9 +17,9 @@ export enum FaultCode {
 
 /**
  * Bytes around a faulting address that one fault fills when no data is
- * copied: fresh anonymous pages and pages of shared objects. Untouched pages
- * of the sparse memory file cost no host memory, so a large region only
- * saves faults.
+ * copied: fresh anonymous pages, which cost no host memory until touched,
+ * and an object's own pages (shared, or private until written), which its
+ * cache holds anyway once read.
  */
 const MAP_AROUND = 2 << 20;
 /** Bytes around a faulting address that one fault copies: file data and copy-on-write breaks. */
@@ -82,11 +82,7 @@ export class FaultHandler {
       return FaultCode.Ok;
     }
     if (vma.shared || (!write && vma.mappable.translate !== undefined)) {
-      // NOTE: a private mapping of an object's pages fills COPY_AROUND only.
-      // With MAP_AROUND, a multi-threaded program under the ptrace platform
-      // read wrong bytes of libc in about 1 run in 20 (four sandboxes at
-      // once). The cause is not known.
-      const [start, end] = aroundIn(vma, page, vma.shared ? MAP_AROUND : COPY_AROUND);
+      const [start, end] = aroundIn(vma, page, MAP_AROUND);
       this.mapTranslated(vma, this.pmaSet.holes(start, end), write);
     } else {
       const [start, end] = aroundIn(vma, page, COPY_AROUND);
