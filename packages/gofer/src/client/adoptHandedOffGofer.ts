@@ -105,7 +105,7 @@ function connect(gofer: HandedOffGoferProcess, expected: HandoffExpectation): nu
  * if it is a child of this process, leaves any other process alone, and
  * returns undefined. `log` hears what happened, for a debug log.
  *
- * Call it from the main thread: it blocks while the gofer starts.
+ * It blocks the calling thread while the gofer starts.
  */
 export function adoptHandedOffGofer(pid: number, expected: HandoffExpectation, log: (message: string) => void): SpawnedGofer | undefined {
   if (parentOf(pid) !== process.pid) {
