@@ -34,4 +34,12 @@ export default defineConfig([
     external: ["koffi"],
     shims: true,
   },
+  {
+    // The entry that runsc loads first when its launcher started the gofer.
+    // It only records the gofer's pid, and loads no native code.
+    entry: ["src/handoff.ts"],
+    format: ["cjs"],
+    sourcemap: true,
+    target: "node20",
+  },
 ]);

@@ -12,7 +12,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "../..");
-const runscBin = join(root, "packages/runsc/bin/runsc.js");
+// The launcher that `npx runsc` runs: it starts the gofer beside runsc.
+const runscBin = join(root, "packages/runsc/bin/runsc");
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
   const index = args.indexOf(`--${name}`);
@@ -33,7 +34,7 @@ function median(values) {
 function subjects() {
   const list = [{ name: "native", prefix: [] }];
   for (const platform of platforms) {
-    list.push({ name: `this project (${platform})`, prefix: [process.execPath, runscBin, `--platform=${platform}`, "--network=none", "do"] });
+    list.push({ name: `this project (${platform})`, prefix: [runscBin, `--platform=${platform}`, "--network=none", "do"] });
   }
   if (existsSync(gvisor)) list.push({ name: "gVisor runsc (ptrace)", prefix: [gvisor, "--platform=ptrace", "--network=none", "do"] });
   return list;

@@ -8,4 +8,5 @@ export { GoferConnection } from "./client/GoferConnection";
 export { GoferFileSystem, type GoferFileSystemOptions } from "./client/GoferFileSystem";
 export { GoferInode } from "./client/GoferInode";
 export type { Statfs } from "./protocol/wireStatfs";
-export { discardPrestartedGofers, prestartGofer, takePrestartedGofer } from "./prestart";
+export { discardPrestartedGofers, prestartGofer, takePrestartedGofer, type TakeGoferOptions } from "./prestart";
+export { expectHandedOffGofer } from "./handoff";

@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { type GoferProcess, GoferFileSystem, spawnGofer, takePrestartedGofer } from "@sandbox/gofer";
-import type { ProcFileSystem } from "@sandbox/sentry";
+import type { Logger, ProcFileSystem } from "@sandbox/sentry";
 import { isatty } from "node:tty";
 import { Errno, SyscallError } from "@sandbox/abi";
 import {
@@ -95,7 +95,11 @@ export class SandboxFileSystem {
   private readonly gofers: Array<{ process: GoferProcess; fs: GoferFileSystem }> = [];
   private readonly devices = new DeviceRegistry();
 
-  constructor(volumes: readonly Volume[]) {
+  /** `logger`, if given, hears at debug level which gofers were adopted. */
+  constructor(
+    volumes: readonly Volume[],
+    private readonly logger?: Logger,
+  ) {
     try {
       const vfs = this.vfs;
       // The host root is read-only to the sandbox and, as under gVisor's
@@ -150,7 +154,9 @@ export class SandboxFileSystem {
   }
 
   private startGofer(root: string, readOnly: boolean, cache: boolean): GoferFileSystem {
-    const { process, connection } = takePrestartedGofer(root, readOnly) ?? spawnGofer({ root, readOnly, program: goferProgram() });
+    const program = goferProgram();
+    const log = (message: string) => this.logger?.debug(message);
+    const { process, connection } = takePrestartedGofer(root, readOnly, { program, log }) ?? spawnGofer({ root, readOnly, program });
     const fs = new GoferFileSystem(connection, { dev: this.vfs.allocateDevice(), cache });
     this.gofers.push({ process, fs });
     // A caching mount learns of the gofer's exit here.

@@ -91,7 +91,7 @@ export class Sandbox {
     this.logger.debug(`platform ${this.platform.name}: ${this.platformReason}`);
 
     try {
-      this.fileSystem = new SandboxFileSystem(options.volumes ?? []);
+      this.fileSystem = new SandboxFileSystem(options.volumes ?? [], this.logger);
     } catch (error) {
       this.platform.close();
       this.memoryFile.close();

@@ -3,7 +3,7 @@ import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, readdirSync, r
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BUSYBOX, DIFFERENTIAL_PLATFORMS, isAlive, makeTempDir, runNative, runSandboxed, RUNSC_BIN } from "./harness";
+import { BUSYBOX, DIFFERENTIAL_PLATFORMS, isAlive, makeTempDir, runNative, runSandboxed, RUNSC_BIN, RUNSC_LAUNCHER } from "./harness";
 
 let work: ReturnType<typeof makeTempDir>;
 
@@ -148,9 +148,15 @@ describe("help", () => {
   });
 });
 
-describe("cleanup", () => {
+/** The two ways to start runsc: Node on runsc.js, and the sh launcher, which also starts the gofer. */
+const STARTS: Array<[string, string[]]> = [
+  ["node runsc.js", [process.execPath, RUNSC_BIN]],
+  ["the launcher", [RUNSC_LAUNCHER]],
+];
+
+describe.each(STARTS)("cleanup, started by %s", (_name, [command, ...prefix]) => {
   it("SIGKILL of runsc leaves no stub or gofer", async () => {
-    const child = spawn(process.execPath, [RUNSC_BIN, "do", BUSYBOX, "sleep", "30"], { stdio: "ignore" });
+    const child = spawn(command, [...prefix, "do", BUSYBOX, "sleep", "30"], { stdio: "ignore" });
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const stubs = sandboxChildren(child.pid ?? -1);
     expect(stubs.length).toBeGreaterThan(0);
@@ -162,7 +168,7 @@ describe("cleanup", () => {
   });
 
   it("SIGTERM of runsc ends the sandboxed program", async () => {
-    const child = spawn(process.execPath, [RUNSC_BIN, "do", BUSYBOX, "sleep", "30"], { stdio: "ignore" });
+    const child = spawn(command, [...prefix, "do", BUSYBOX, "sleep", "30"], { stdio: "ignore" });
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const stubs = sandboxChildren(child.pid ?? -1);
     child.kill("SIGTERM");

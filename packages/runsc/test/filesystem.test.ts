@@ -1,11 +1,11 @@
 // The sandbox's file system: an overlay over the host root served by a
 // gofer, /tmp of its own, volumes, and what happens when the gofer dies.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Sandbox } from "../src/sandbox";
-import { isAlive, makeTempDir, PLATFORMS, runNative, runSandboxed, RUNSC_BIN } from "./harness";
+import { handedOffGofers, isAlive, makeTempDir, PLATFORMS, runNative, runSandboxed, RUNSC_BIN, RUNSC_LAUNCHER } from "./harness";
 
 let work: ReturnType<typeof makeTempDir>;
 
@@ -103,6 +103,30 @@ describe.each(PLATFORMS)("file system on %s", (platform) => {
     expect(status).toEqual({ kind: "exited", code: 3 });
     await new Promise((resolve) => setTimeout(resolve, 200));
     for (const pid of goferPids) expect(isAlive(pid)).toBe(false);
+  });
+
+  it("killing the gofer that the launcher started gives EIO and a clean exit", async () => {
+    const runsc = spawn(RUNSC_LAUNCHER, [...runscArgs, "do", join(work.path, "read_until_eio")], { cwd: work.path, stdio: ["ignore", "pipe", "inherit"] });
+    const exited = new Promise<number | null>((resolve) => runsc.once("exit", (code) => resolve(code)));
+    let output = "";
+    let gofers: number[] = [];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        runsc.stdout.on("data", (chunk: Buffer) => {
+          output += chunk.toString();
+          if (output.includes("reading\n")) resolve();
+        });
+        runsc.once("exit", () => reject(new Error(`runsc exited before the program read: ${JSON.stringify(output)}`)));
+      });
+      gofers = handedOffGofers(runsc.pid as number);
+      expect(gofers).toHaveLength(1);
+      process.kill(gofers[0], "SIGKILL");
+      expect(await exited).toBe(3);
+      expect(output).toBe("reading\nfailed with EIO\n");
+    } finally {
+      if (runsc.exitCode === null) runsc.kill("SIGKILL");
+      for (const pid of gofers) if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    }
   });
 
   it("fork bomb under RLIMIT_NPROC gets EAGAIN", () => {

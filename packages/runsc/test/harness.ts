@@ -5,6 +5,8 @@ import { join, resolve } from "node:path";
 
 /** The runsc bin script of this checkout; `npm test` builds it before the tests run. */
 export const RUNSC_BIN = resolve(__dirname, "../bin/runsc.js");
+/** The sh launcher of runsc (the package's bin), which starts runsc's gofer beside it. */
+export const RUNSC_LAUNCHER = resolve(__dirname, "../bin/runsc");
 export const BUSYBOX = "/bin/busybox";
 
 /** The platforms the process, thread and file system tests run on. */
@@ -85,7 +87,7 @@ export function leftoverSandboxProcesses(): number[] {
   for (const line of result.stdout.toString().split("\n")) {
     const [pid, ppid, comm, ...args] = line.trim().split(/\s+/);
     const isStub = comm === "sandbox-stub" || comm === "systrap-stub";
-    const isGofer = args.some((arg) => arg.endsWith("/gofer.js")) && args.some((arg) => arg.startsWith("--socket-fd="));
+    const isGofer = args.some((arg) => arg.endsWith("/gofer.js")) && args.some((arg) => arg.startsWith("--socket-fd=") || arg.startsWith("--handoff="));
     if ((isStub || isGofer) && Number(ppid) === 1) found.push(Number(pid));
   }
   return found;
@@ -99,4 +101,24 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Returns the command line of `pid`, or [] when it is gone. */
+export function commandLine(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, -1);
+  } catch {
+    return [];
+  }
+}
+
+/** Pids of the gofers that the launcher started for runsc `runscPid`. */
+export function handedOffGofers(runscPid: number): number[] {
+  const result = spawnSync("/bin/ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" });
+  return result.stdout
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/).map(Number))
+    .filter(([, ppid]) => ppid === runscPid)
+    .map(([pid]) => pid)
+    .filter((pid) => commandLine(pid).includes(`--handoff=${runscPid}`));
 }

@@ -11,7 +11,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "../../..");
-const runscBin = join(root, "packages/runsc/bin/runsc.js");
+// The launcher that `npx runsc` runs: it starts the gofer beside runsc.
+const runscBin = join(root, "packages/runsc/bin/runsc");
 const runsIndex = process.argv.indexOf("--runs");
 const runs = runsIndex >= 0 ? Number(process.argv[runsIndex + 1]) : 5;
 const gvisor = "/usr/bin/runsc";
@@ -24,8 +25,8 @@ const median = (values) => {
 
 const subjects = [
   { name: "native", prefix: [] },
-  { name: "this project (kvm)", prefix: [process.execPath, runscBin, "--platform=kvm", "--network=none", "do"] },
-  { name: "this project (ptrace)", prefix: [process.execPath, runscBin, "--platform=ptrace", "--network=none", "do"] },
+  { name: "this project (kvm)", prefix: [runscBin, "--platform=kvm", "--network=none", "do"] },
+  { name: "this project (ptrace)", prefix: [runscBin, "--platform=ptrace", "--network=none", "do"] },
 ];
 if (existsSync(gvisor)) subjects.push({ name: "gVisor runsc (ptrace)", prefix: [gvisor, "--platform=ptrace", "--network=none", "do"] });
 

@@ -53,8 +53,9 @@ function commandName(pid) {
   }
 }
 
-const runsc = resolve(root, "packages/runsc/bin/runsc.js");
-const child = spawn(process.execPath, [runsc, `--platform=${platform}`, "--network=none", "do", "/bin/busybox", "sleep", String(seconds)], {
+// The launcher that `npx runsc` runs; it execs into runsc, so runsc keeps its pid.
+const runsc = resolve(root, "packages/runsc/bin/runsc");
+const child = spawn(runsc, [`--platform=${platform}`, "--network=none", "do", "/bin/busybox", "sleep", String(seconds)], {
   stdio: ["ignore", "inherit", "inherit"],
 });
 

@@ -11,7 +11,8 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "../../..");
-const runsc = join(root, "packages/runsc/bin/runsc.js");
+// The launcher that `npx runsc` runs: it starts the gofer beside runsc.
+const runsc = join(root, "packages/runsc/bin/runsc");
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
   const index = args.indexOf(`--${name}`);
@@ -37,7 +38,7 @@ try {
   for (const platform of ["native", ...platforms]) {
     const samples = [];
     for (let i = 0; i < runs; i++) {
-      const command = platform === "native" ? [program, "20000"] : [process.execPath, runsc, `--platform=${platform}`, "--network=none", "do", program, "20000"];
+      const command = platform === "native" ? [program, "20000"] : [runsc, `--platform=${platform}`, "--network=none", "do", program, "20000"];
       const result = spawnSync(command[0], command.slice(1), { encoding: "utf8", timeout: 120_000 });
       const value = Number(result.stdout.trim().split("\n").pop());
       if (result.status !== 0 || !Number.isFinite(value)) throw new Error(`${platform} failed with status ${result.status}: ${result.stderr}`);

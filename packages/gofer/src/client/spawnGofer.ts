@@ -44,7 +44,7 @@ export interface SpawnedGofer {
 }
 
 /** The gofer program beside the bundle that contains this module (dist/gofer.js). */
-function defaultProgram(): string {
+export function defaultProgram(): string {
   return join(dirname(fileURLToPath(import.meta.url)), "gofer.js");
 }
 

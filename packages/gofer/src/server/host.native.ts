@@ -1,8 +1,9 @@
 // Host file calls of the gofer that Node's fs module lacks: calls relative
 // to a directory descriptor (openat2, mkdirat, renameat2, ...), calls on an
-// O_PATH descriptor with AT_EMPTY_PATH, getdents64 and fstatfs. Bound
-// through koffi. Every function takes descriptors, NUL-terminated name
-// bytes and typed arrays, and returns a result or a negative errno.
+// O_PATH descriptor with AT_EMPTY_PATH, getdents64 and fstatfs, and the
+// process calls of the gofer's start (prctl, setsid, getppid). Bound through
+// koffi. Every function takes descriptors, NUL-terminated name bytes and
+// typed arrays, and returns a result or a negative errno.
 import koffi from "koffi";
 
 const libc = koffi.load("libc.so.6");
@@ -28,6 +29,8 @@ const fstatfsNative = libc.func("int fstatfs(int fd, _Out_ uint8_t *buf)");
 const fstatatNative = libc.func("int fstatat(int dirfd, const uint8_t *path, _Out_ uint8_t *buf, int flags)");
 const fstatNative = libc.func("int fstat(int fd, _Out_ uint8_t *buf)");
 const prctlNative = libc.func("int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)");
+const setsidNative = libc.func("int setsid(void)");
+const getppidNative = libc.func("int getppid(void)");
 
 const SYS_openat2 = 437;
 const SEEK_SET = 0;
@@ -162,4 +165,14 @@ export function fstatfs(fd: number, buffer: Uint8Array): number {
 /** prctl(PR_SET_PDEATHSIG): the kernel sends `signal` to this process when the thread that started it exits. */
 export function setParentDeathSignal(signal: number): number {
   return check(prctlNative(PR_SET_PDEATHSIG, signal, 0, 0, 0));
+}
+
+/** setsid(2): makes this process the leader of a new session, without a controlling terminal. Returns the session id or a negative errno. */
+export function createSession(): number {
+  return check(setsidNative());
+}
+
+/** getppid(2): the current parent, unlike process.ppid, which Node reads once at start-up. */
+export function parentPid(): number {
+  return getppidNative() as number;
 }
