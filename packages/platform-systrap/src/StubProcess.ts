@@ -344,6 +344,20 @@ export class StubProcess {
   }
 
   /**
+   * Starts the stub thread of the first context now, unless the process
+   * has one. A host that cannot start it (RLIMIT_NPROC counts threads)
+   * then fails the new address space, so that fork returns EAGAIN, instead
+   * of killing the new process at its first switch. Throws PlatformError
+   * after killing the stub.
+   */
+  startFirstThread(): void {
+    if (this.tids.length > 0) return;
+    const slot = this.acquireSlot();
+    if (slot < 0) throw new PlatformError(`systrap stub ${this.pid} could not start a thread: ${this.deathReason ?? "no slot"}`);
+    this.freeSlots.push(slot);
+  }
+
+  /**
    * Returns a slot whose stub thread waits for work: a free one, or one of a
    * thread started for it now. Returns -1 if none can be had (the process
    * has MAX_THREADS threads, or is dead).

@@ -136,9 +136,17 @@ export class SystrapPlatform implements Platform {
       stub = this.startStub();
       stub.ensureReady();
     }
+    stub.startFirstThread();
     // The next new address space (a shell's fork, then its execve) finds
     // a stub that started meanwhile, instead of waiting for one to start.
-    if (this.spareStub && this.pool.length === 0 && this.spare === undefined) this.spare = this.startStub();
+    // Without one, it starts its own, and fails if the host refuses.
+    if (this.spareStub && this.pool.length === 0 && this.spare === undefined) {
+      try {
+        this.spare = this.startStub();
+      } catch {
+        this.spare = undefined;
+      }
+    }
     return new SystrapAddressSpace(stub, this.userRange, (released) => this.takeBack(released));
   }
 

@@ -138,7 +138,7 @@ describe.each(PLATFORMS)("file system on %s", (platform) => {
       cwd: work.path,
     });
     expect(native.stdout).toBe("fork failed with EAGAIN after some children: 1\nall children reaped\n");
-    expect(sandboxed.stdout).toBe(native.stdout);
+    expect(sandboxed.stdout, `status ${sandboxed.status} signal ${sandboxed.signal} stderr ${sandboxed.stderr}`).toBe(native.stdout);
     expect(sandboxed.status).toBe(0);
   });
 });

@@ -77,11 +77,23 @@ export function makeTempDir(prefix: string): { path: string; dispose: () => void
 }
 
 /**
- * Pids of stubs and gofers whose runsc is gone (their parent is now init).
- * A stub or gofer of a sandbox that is still running, for example in a test
- * file that runs in parallel, has a live parent and is not counted.
+ * Pids of stubs and gofers whose runsc is gone (their parent is now init)
+ * and that are still there after `graceMs`. A stub or gofer of a sandbox
+ * that is still running, for example in a test file that runs in parallel,
+ * has a live parent and is not counted. One whose runsc a parallel test
+ * just killed ends within milliseconds: a stub started just before that
+ * finds its parent gone when it sets itself up, and exits.
  */
-export function leftoverSandboxProcesses(): number[] {
+export function leftoverSandboxProcesses(graceMs = 2000): number[] {
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    const found = orphanedSandboxProcesses();
+    if (found.length === 0 || Date.now() >= deadline) return found;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  }
+}
+
+function orphanedSandboxProcesses(): number[] {
   const found: number[] = [];
   const result = spawnSync("/bin/ps", ["-e", "-o", "pid=,ppid=,comm=,args="]);
   for (const line of result.stdout.toString().split("\n")) {
