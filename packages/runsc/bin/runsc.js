@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 "use strict";
+require("./compile-cache").installCompileCache();
 // The ptrace platform waits for each running application thread on a thread
 // of libuv's pool. With the default of 4 pool threads, a program with more
 // threads that compute without system calls kept every pool thread waiting,

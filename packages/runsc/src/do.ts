@@ -28,6 +28,9 @@ const FORWARDED_SIGNALS: Record<string, number> = {
   SIGWINCH: 28,
 };
 
+/** Key of the statistics of bin/compile-cache.js in globalThis. */
+const COMPILE_CACHE = Symbol.for("@sandbox/runsc/compile-cache");
+
 /** Returns the caller's environment, without what bin/runsc.js added for runsc itself. */
 function programEnvironment(): NodeJS.ProcessEnv {
   const env = { ...process.env };
@@ -82,6 +85,8 @@ export async function runDo(values: FlagValues, commandLine: readonly string[]):
   }
 
   sandbox.logger.debug(`moved ${idled} helper threads of runsc to SCHED_IDLE`);
+  const cache = (globalThis as Record<symbol, { directory: string; fromCache: number; compiled: number } | undefined>)[COMPILE_CACHE];
+  if (cache !== undefined) sandbox.logger.debug(`compile cache ${cache.directory}: ${cache.fromCache} modules from the cache, ${cache.compiled} compiled`);
 
   // Signals for runsc go into the sandbox, as docker forwards them to a
   // container: to the terminal's foreground process group, or to the first
