@@ -393,6 +393,35 @@ describe("GoferFileSystem", () => {
     expect(file.atime).toEqual({ sec: -1_501, nsec: 750_000_000 });
   });
 
+  it("looks up, lists and reads links of a caching mount in the Sentry", () => {
+    hostFs.mkdirSync(join(root, "dir", "sub", "deep"), { recursive: true });
+    hostFs.writeFileSync(join(root, "dir", "sub", "deep", "leaf"), "leaf contents\n");
+    const gofer = start(true, true);
+    const { vfs, ctx } = mountVfs(gofer);
+    const before = gofer.fs.connection.requestCount;
+    expect(readAll(vfs, ctx, "/dir/sub/deep/leaf")).toBe("leaf contents\n");
+    expect(vfs.readlinkAt(ctx, undefined, "/link")).toBe("dir/file");
+    expect(errnoOf(() => vfs.statAt(ctx, undefined, "/dir/missing"))).toBe(Errno.ENOENT);
+    const directory = vfs.openAt(ctx, undefined, "/dir/sub", O_RDONLY | O_DIRECTORY);
+    const names: string[] = [];
+    directory.readdir((name) => {
+      names.push(name);
+      return true;
+    });
+    directory.decRef();
+    expect(names.sort()).toEqual([".", "..", "deep"]);
+    // One open of each directory on the way and one of the file: fstatat,
+    // getdents64 and readlinkat on those descriptors serve the rest, with
+    // no WALK of each name.
+    expect(gofer.fs.connection.requestCount - before).toBeLessThanOrEqual(5);
+    // The results are the host's, and special files found this way are still never opened.
+    const host = hostFs.lstatSync(join(root, "dir", "sub", "deep", "leaf"), { bigint: true });
+    expect(vfs.statAt(ctx, undefined, "/dir/sub/deep/leaf").ino).toBe(Number(host.ino));
+    expect(errnoOf(() => vfs.openAt(ctx, undefined, "/fifo", O_RDONLY))).toBe(Errno.EACCES);
+    expect(errnoOf(() => vfs.openAt(ctx, undefined, "/null", O_RDONLY))).toBe(Errno.EACCES);
+    expect(errnoOf(() => vfs.openAt(ctx, undefined, "/socket", O_RDONLY))).toBe(Errno.ENXIO);
+  });
+
   it("shares one host descriptor among read-only opens on a caching mount", () => {
     const gofer = start(true, true);
     expect(gofer.fs.cached).toBe(true);

@@ -29,6 +29,7 @@ export class GoferConnection {
   private buffer: MessageBuffer | undefined;
   private readonly writer: MessageWriter;
   private nextTag = 1;
+  private sent = 0;
   private pendingReleases: number[] = [];
   private readonly releases = new FinalizationRegistry<number>((handle) => {
     this.pendingReleases.push(handle);
@@ -42,6 +43,11 @@ export class GoferConnection {
     this.socket = socket;
     this.buffer = new MessageBuffer(MAX_MESSAGE);
     this.writer = new MessageWriter(this.buffer.bytes);
+  }
+
+  /** Number of requests sent so far, for tests and logs. */
+  get requestCount(): number {
+    return this.sent;
   }
 
   /** True until the connection was closed or the gofer was found gone. */
@@ -68,6 +74,7 @@ export class GoferConnection {
       this.flushReleases();
     }
     const buffer = this.liveBuffer(type);
+    this.sent++;
     const tag = this.nextTag;
     this.nextTag = (this.nextTag + 1) >>> 0 || 1;
 

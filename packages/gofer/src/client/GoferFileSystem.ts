@@ -1,8 +1,13 @@
-import type { FileSystem, Inode } from "@sandbox/vfs";
-import { ATTACH_READ_ONLY, MessageType } from "../protocol/messages";
+import { Errno } from "@sandbox/abi";
+import type { FileSystem, Inode, Stat } from "@sandbox/vfs";
+import { ATTACH_READ_ONLY, MessageType, NAME_MAX, READDIR_CHUNK, TARGET_MAX } from "../protocol/messages";
+import { forEachDirent, isDotOrDotDot } from "../server/dirents";
+import { fstatatNoFollow, fstatFd, getdents64, readlinkAt, seekDirectory, STAT_SIZE } from "../server/host.native";
+import { HostStat, onHostDevice, readHostStat } from "../server/hostStat";
 import { readStat } from "../protocol/wireStat";
 import type { Statfs } from "../protocol/wireStatfs";
 import type { GoferConnection } from "./GoferConnection";
+import type { GoferDirent } from "./GoferDirectory";
 import { GoferInode } from "./GoferInode";
 import type { SharedHostFd } from "./SharedHostFd";
 
@@ -43,6 +48,13 @@ export class GoferFileSystem implements FileSystem {
   private readonly rootInode: GoferInode;
   /** Host descriptors kept for later read-only opens, least recently used first. */
   private readonly sharedFds = new Map<GoferInode, SharedHostFd>();
+  /** The root's host device for statAt: undefined until looked up, null if it could not be. */
+  private hostRootDevice: { low: number; high: number } | null | undefined;
+  private readonly nameBuffer = Buffer.alloc(NAME_MAX + 1);
+  private readonly linkBuffer = new Uint8Array(TARGET_MAX + 1);
+  private readonly direntBuffer = new Uint8Array(READDIR_CHUNK);
+  private readonly statBuffer = new Uint8Array(STAT_SIZE);
+  private readonly statView = new DataView(this.statBuffer.buffer);
 
   /** Attaches to the gofer at the other end of `connection` (an ATTACH request). Throws EIO when the gofer is gone. */
   constructor(
@@ -72,6 +84,71 @@ export class GoferFileSystem implements FileSystem {
   /** Returns the statistics of the host file system of the mount root (statfs(2)). */
   statfs(): Statfs {
     return this.rootInode.statfs();
+  }
+
+  /**
+   * Stats `name` in the host directory `directoryFd` (from the gofer) without
+   * following a final symbolic link. Returns its attributes, null if there
+   * is no such name, or undefined when the gofer must be asked: another error,
+   * or a file on another host device than the root, whose inode number the
+   * gofer assigns.
+   */
+  statAt(directoryFd: number, name: string): Stat | null | undefined {
+    const device = this.rootDevice();
+    if (device === undefined) return undefined;
+    const path = this.nameBuffer;
+    const length = path.write(name, "latin1");
+    path[length] = 0;
+    const result = fstatatNoFollow(directoryFd, path, this.statBuffer);
+    if (result === -Errno.ENOENT) return null;
+    if (result < 0 || !onHostDevice(this.statView, device.low, device.high)) return undefined;
+    return readHostStat(this.statView, this.dev);
+  }
+
+  /**
+   * Lists the host directory `directoryFd` (from the gofer), with each
+   * entry's attributes as statAt reports them (null where the gofer must
+   * answer), in the host's order, without "." and "..". Returns undefined
+   * when the gofer must list it: a directory on another host device than
+   * the root, or a host error.
+   */
+  listAt(directoryFd: number): { entries: GoferDirent[]; attributes: Map<string, Stat | null> } | undefined {
+    const device = this.rootDevice();
+    if (device === undefined || fstatFd(directoryFd, this.statBuffer) !== 0 || !onHostDevice(this.statView, device.low, device.high)) return undefined;
+    if (seekDirectory(directoryFd, 0n) !== 0) return undefined;
+    const entries: GoferDirent[] = [];
+    const attributes = new Map<string, Stat | null>();
+    const buffer = this.direntBuffer;
+    for (;;) {
+      const length = getdents64(directoryFd, buffer);
+      if (length < 0) return undefined;
+      if (length === 0) break;
+      forEachDirent(buffer, length, (dirent) => {
+        if (isDotOrDotDot(dirent.name)) return;
+        const name = Buffer.from(dirent.name.buffer, dirent.name.byteOffset, dirent.name.length).toString("latin1");
+        entries.push({ name, ino: Number(dirent.ino), type: dirent.type });
+        attributes.set(name, this.statAt(directoryFd, name) ?? null);
+      });
+    }
+    return { entries, attributes };
+  }
+
+  /** Reads the symbolic link `name` in the host directory `directoryFd` (from the gofer); undefined if that fails. */
+  linkAt(directoryFd: number, name: string): string | undefined {
+    const length = readlinkAt(directoryFd, name, this.linkBuffer);
+    if (length < 0 || length > TARGET_MAX) return undefined;
+    return Buffer.from(this.linkBuffer.buffer, this.linkBuffer.byteOffset, length).toString("latin1");
+  }
+
+  /** The host device of the mount root, from a descriptor of it; undefined if the gofer gave none. */
+  private rootDevice(): { low: number; high: number } | undefined {
+    if (this.hostRootDevice !== undefined) return this.hostRootDevice ?? undefined;
+    this.hostRootDevice = null;
+    const directory = this.rootInode.hostDirectory();
+    if (directory !== undefined && fstatFd(directory.fd, this.statBuffer) === 0) {
+      this.hostRootDevice = { low: this.statView.getUint32(HostStat.DEV, true), high: this.statView.getUint32(HostStat.DEV + 4, true) };
+    }
+    return this.hostRootDevice ?? undefined;
   }
 
   /** Returns the host descriptor kept for read-only opens of `inode`, if any. */

@@ -19,6 +19,7 @@ import type { MessageWriter } from "../protocol/MessageWriter";
 import { readStat } from "../protocol/wireStat";
 import { readStatfs, type Statfs } from "../protocol/wireStatfs";
 import { GoferDirectory, type GoferDirent } from "./GoferDirectory";
+import type { ReplyParser } from "./GoferConnection";
 import type { GoferFileSystem } from "./GoferFileSystem";
 import { GoferRegularFile } from "./GoferRegularFile";
 import { SharedHostFd } from "./SharedHostFd";
@@ -125,6 +126,11 @@ export class GoferInode implements Inode {
       (this.children ??= new Map()).set(name, found);
       return found ?? undefined;
     }
+    const local = this.lookupOnHost(name);
+    if (local !== undefined) {
+      (this.children ??= new Map()).set(name, local);
+      return local ?? undefined;
+    }
     const handle = this.handle;
     let child: GoferInode | null;
     try {
@@ -141,8 +147,85 @@ export class GoferInode implements Inode {
     return child ?? undefined;
   }
 
+  /**
+   * Looks `name` up on a caching mount with fstatat on a host descriptor of
+   * this directory, which the gofer opened, instead of a WALK round trip, as
+   * gVisor's directfs does. The name is one component and a final symbolic
+   * link is not followed, so the result stays inside the mount. Returns the
+   * inode (its handle comes with a WALK when something needs it), null
+   * when the name does not exist, or undefined when the gofer must be asked.
+   */
+  private lookupOnHost(name: string): GoferInode | null | undefined {
+    if (!this.fs.cached || name === "." || name === ".." || name.includes("/")) return undefined;
+    const directory = this.hostDirectory();
+    if (directory === undefined) return undefined;
+    const stat = this.fs.statAt(directory.fd, name);
+    if (stat === undefined || stat === null) return stat;
+    return new GoferInode(this.fs, undefined, stat, { parent: this, name });
+  }
+
+  /**
+   * Returns the host descriptor of this directory that a caching mount
+   * keeps for read-only opens, opening it through the gofer first if
+   * needed. Returns undefined where there is none: on a mount that does not
+   * cache, for a file that is no directory, or when the gofer may not read it.
+   */
+  hostDirectory(): SharedHostFd | undefined {
+    if (!this.fs.cached || (this.mode & S_IFMT) !== S_IFDIR) return undefined;
+    const kept = this.fs.sharedFd(this);
+    if (kept !== undefined && this.cacheUsable()) return kept;
+    try {
+      return this.requestOpen(
+        O_RDONLY,
+        (reader, fd) => {
+          const stat = readStat(reader, this.fs.dev);
+          if (fd < 0) throw new SyscallError(Errno.EIO, "gofer OPEN replied without a descriptor");
+          this.refresh(stat);
+          const shared = new SharedHostFd(fd);
+          this.fs.keepSharedFd(this, shared);
+          return shared;
+        },
+      );
+    } catch (error) {
+      // A directory the gofer may search but not read: its WALKs still work.
+      if (error instanceof SyscallError && error.errno === Errno.EACCES) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Sends an open of this file with `flags` and parses the reply. A file
+   * with a handle gets an OPEN of it. One without (listed, or found with
+   * fstatat) gets an OPENAT of its path below the nearest directory that
+   * has one, which spares a WALK per name on the way.
+   */
+  private requestOpen<T>(flags: number, parse: ReplyParser<T>): T {
+    if (this.handleNumber === undefined) {
+      const names: string[] = [];
+      let node: GoferInode = this;
+      while (node.handleNumber === undefined && node.origin !== undefined) {
+        names.push(node.origin.name);
+        node = node.origin.parent;
+      }
+      const base = node.handleNumber;
+      const path = names.reverse().join("/");
+      if (base !== undefined && path.length <= TARGET_MAX) {
+        return this.fs.connection.request(MessageType.OPENAT, (writer) => writer.u32(base).u32(flags).byteString(path), parse);
+      }
+    }
+    const handle = this.handle;
+    return this.fs.connection.request(MessageType.OPEN, (writer) => writer.u32(handle).u32(flags), parse);
+  }
+
   readlink(): string {
     if (this.linkTarget !== undefined && this.cacheUsable()) return this.linkTarget;
+    // A link found without a WALK is read in its directory, which spares one.
+    const directory = this.fs.cached && this.handleNumber === undefined ? this.origin?.parent.hostDirectory() : undefined;
+    const local = directory !== undefined ? this.fs.linkAt(directory.fd, (this.origin as NonNullable<typeof this.origin>).name) : undefined;
+    if (local !== undefined) {
+      this.linkTarget = local;
+      return local;
+    }
     const handle = this.handle;
     const target = this.fs.connection.request(
       MessageType.READLINK,
@@ -157,10 +240,8 @@ export class GoferInode implements Inode {
     const shareable = this.fs.cached && (flags & O_ACCMODE) === O_RDONLY && (flags & (O_SYNC | O_DSYNC)) === 0;
     const cachedFd = shareable ? this.fs.sharedFd(this) : undefined;
     if (cachedFd !== undefined && this.cacheUsable()) return this.openFile(this.mode, cachedFd.hold());
-    const handle = this.handle;
-    return this.fs.connection.request(
-      MessageType.OPEN,
-      (writer) => writer.u32(handle).u32(flags),
+    return this.requestOpen(
+      flags,
       (reader, fd) => {
         const stat = readStat(reader, this.fs.dev);
         if (fd < 0) {
@@ -275,6 +356,14 @@ export class GoferInode implements Inode {
    */
   list(): readonly GoferDirent[] {
     if (this.listing !== undefined && this.cacheUsable()) return this.listing;
+    // A caching mount lists in the Sentry, through the directory's host descriptor.
+    const directory = this.hostDirectory();
+    const local = directory !== undefined ? this.fs.listAt(directory.fd) : undefined;
+    if (local !== undefined) {
+      this.listing = local.entries;
+      this.entries = local.attributes;
+      return local.entries;
+    }
     const withStat = this.fs.cached;
     const handle = this.handle;
     const entries: GoferDirent[] = [];

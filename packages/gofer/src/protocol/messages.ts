@@ -48,10 +48,11 @@ export const enum MessageType {
   RENAME = 13,
   SETATTR = 14,
   RELEASE = 15,
+  OPENAT = 16,
 }
 
 /** The last message type; types above it are invalid. */
-export const LAST_MESSAGE_TYPE = MessageType.RELEASE;
+export const LAST_MESSAGE_TYPE = MessageType.OPENAT;
 
 /**
  * Offsets of the 8-byte header that starts every message. A request has
@@ -99,6 +100,7 @@ export function messageTypeName(type: number): string {
     "RENAME",
     "SETATTR",
     "RELEASE",
+    "OPENAT",
   ];
   return names[type - 1] ?? `message type ${type}`;
 }

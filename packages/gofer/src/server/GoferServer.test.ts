@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Errno } from "@sandbox/abi";
@@ -103,6 +103,33 @@ describe("GoferServer", () => {
     }
     // A link is reported as itself, not followed.
     expect(seen.get("link")?.mode).toBe(lstatSync(join(root, "dir", "link")).mode);
+  });
+
+  it("OPENAT opens a path below a handle", () => {
+    mkdirSync(join(root, "dir", "sub"));
+    writeFileSync(join(root, "dir", "sub", "f"), "below");
+    symlinkSync("sub", join(root, "dir", "lnk"));
+    server = new GoferServer({ root, readOnly: true });
+    const requestBytes = new Uint8Array(1024);
+    const request = new MessageWriter(requestBytes).start(MessageType.OPENAT, 0, 7);
+    request.u32(ROOT_HANDLE).u32(0).byteString("dir/sub/f");
+    const reply = new MessageWriter(new Uint8Array(1024));
+    const fd = server.handle(new MessageReader(requestBytes, request.length), reply);
+    try {
+      expect(fd).toBeGreaterThanOrEqual(0);
+      expect(readFileSync(fd, "utf8")).toBe("below");
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+
+    const openAt = (path: string, flags = 0) => call(server!, MessageType.OPENAT, (writer) => writer.u32(ROOT_HANDLE).u32(flags).byteString(path)).errno;
+    for (const path of ["dir/../file", "dir//sub", "/dir", "dir/", "", "."]) expect({ path, errno: openAt(path) }).toEqual({ path, errno: Errno.EINVAL });
+    // No component may be a symbolic link, as a WALK of each name refuses them.
+    expect(openAt("dir/lnk/f")).toBe(Errno.ELOOP);
+    expect(openAt("link")).toBe(Errno.ELOOP);
+    expect(openAt("fifo")).toBe(Errno.EACCES);
+    expect(openAt("dir/missing")).toBe(Errno.ENOENT);
+    expect(openAt("file", 1)).toBe(Errno.EROFS);
   });
 
   it("rejects requests on the wrong kind of file", () => {

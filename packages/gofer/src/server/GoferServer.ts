@@ -26,7 +26,7 @@ import { MessageReader, MessageTooShortError } from "../protocol/MessageReader";
 import type { MessageWriter } from "../protocol/MessageWriter";
 import { WIRE_STAT_SIZE } from "../protocol/wireStat";
 import { writeStatfs } from "../protocol/wireStatfs";
-import { forEachDirent } from "./dirents";
+import { forEachDirent, isDotOrDotDot } from "./dirents";
 import { HostStat, writeHostStat } from "./hostStat";
 import { checkResult, errnoOf, GoferError } from "./GoferError";
 import { HandleTable, type HostHandle } from "./HandleTable";
@@ -211,6 +211,8 @@ export class GoferServer {
         return this.setattr(request, reply);
       case MessageType.RELEASE:
         return this.release(request);
+      case MessageType.OPENAT:
+        return this.openAt(request, reply);
     }
   }
 
@@ -230,7 +232,29 @@ export class GoferServer {
 
   private open(request: MessageReader, reply: MessageWriter): number {
     const entry = this.handles.get(request.u32());
+    return this.openFile(entry.fd, request.u32(), reply);
+  }
+
+  /**
+   * Opens the file at a relative path below a directory as OPEN opens a
+   * handle, without making a handle of it. No component of the path may be
+   * a symbolic link, "." or "..", so the path resolves as WALKs of its
+   * names would.
+   */
+  private openAt(request: MessageReader, reply: MessageWriter): number {
+    const directory = this.handles.get(request.u32());
     const flags = request.u32();
+    const path = readRelativePath(request);
+    const pathFd = checkResult(openat2(directory.fd, path, WALK_FLAGS, 0, RESOLVE_NAME), "openat2");
+    try {
+      return this.openFile(pathFd, flags, reply);
+    } finally {
+      closeSync(pathFd);
+    }
+  }
+
+  /** Reopens the file of the O_PATH descriptor `pathFd` with `flags`, replies with its attributes, and returns the descriptor to send. */
+  private openFile(pathFd: number, flags: number, reply: MessageWriter): number {
     const accessMode = flags & O_ACCMODE;
     if (accessMode === O_ACCMODE) {
       throw new GoferError(Errno.EINVAL, "invalid access mode 3");
@@ -239,7 +263,7 @@ export class GoferServer {
       throw new GoferError(Errno.EROFS);
     }
 
-    const attributes = fstatSync(entry.fd, { bigint: true });
+    const attributes = fstatSync(pathFd, { bigint: true });
     let hostFlags = accessMode | (flags & OPEN_PASSED_FLAGS) | hostConstants.O_NOCTTY;
     switch (Number(attributes.mode) & hostConstants.S_IFMT) {
       case hostConstants.S_IFREG:
@@ -258,7 +282,7 @@ export class GoferServer {
         throw new GoferError(Errno.EACCES, "host device nodes and FIFOs are never opened");
     }
 
-    const fd = reopen(entry, hostFlags);
+    const fd = reopen(pathFd, hostFlags);
     try {
       this.writeStatOf(reply, fd);
     } catch (error) {
@@ -272,7 +296,7 @@ export class GoferServer {
     const entry = this.handles.get(request.u32());
     const withStat = (request.u32() & READDIR_WITH_STAT) !== 0;
     const position = request.i64();
-    const directory = reopen(entry, hostConstants.O_RDONLY | hostConstants.O_DIRECTORY);
+    const directory = reopen(entry.fd, hostConstants.O_RDONLY | hostConstants.O_DIRECTORY);
     try {
       if (position !== 0n) {
         checkResult(seekDirectory(directory, position), "lseek");
@@ -520,12 +544,12 @@ function isChange(type: number): boolean {
 }
 
 /**
- * Opens the file of a handle anew through the gofer's own /proc/self/fd
- * magic link, with `flags`. Only the gofer's own descriptor is resolved
- * there, never a client path.
+ * Opens the file of an O_PATH descriptor anew through the gofer's own
+ * /proc/self/fd magic link, with `flags`. Only the gofer's own descriptor
+ * is resolved there, never a client path.
  */
-function reopen(entry: HostHandle, flags: number): number {
-  return openSync(`/proc/self/fd/${entry.fd}`, flags);
+function reopen(pathFd: number, flags: number): number {
+  return openSync(`/proc/self/fd/${pathFd}`, flags);
 }
 
 /**
@@ -540,6 +564,32 @@ function readName(request: MessageReader, length: number): Uint8Array {
   const bytes = request.raw(length);
   if (length === 0 || isDotOrDotDot(bytes) || bytes.includes(0x2f) || bytes.includes(0)) {
     throw new GoferError(Errno.EINVAL, "invalid file name");
+  }
+  return withNul(bytes);
+}
+
+/**
+ * Reads the rest of the message as a relative path of names separated by
+ * "/" and returns it NUL-terminated. Each name is checked as readName
+ * checks one; the whole path is at most TARGET_MAX bytes.
+ */
+function readRelativePath(request: MessageReader): Uint8Array {
+  const length = request.remaining;
+  if (length > TARGET_MAX) {
+    throw new GoferError(Errno.ENAMETOOLONG);
+  }
+  const bytes = request.raw(length);
+  let start = 0;
+  for (let end = 0; end <= length; end++) {
+    if (end < length && bytes[end] !== 0x2f) continue;
+    const name = bytes.subarray(start, end);
+    if (name.length === 0 || isDotOrDotDot(name) || name.includes(0)) {
+      throw new GoferError(Errno.EINVAL, "invalid path");
+    }
+    if (name.length > NAME_MAX) {
+      throw new GoferError(Errno.ENAMETOOLONG);
+    }
+    start = end + 1;
   }
   return withNul(bytes);
 }
@@ -563,6 +613,3 @@ function withNul(bytes: Uint8Array): Uint8Array {
   return terminated;
 }
 
-function isDotOrDotDot(name: Uint8Array): boolean {
-  return (name.length === 1 && name[0] === 0x2e) || (name.length === 2 && name[0] === 0x2e && name[1] === 0x2e);
-}

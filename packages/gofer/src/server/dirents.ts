@@ -47,3 +47,8 @@ export function forEachDirent(buffer: Uint8Array, length: number, visit: (entry:
     offset = recordEnd;
   }
 }
+
+/** Reports whether a name is "." or "..". */
+export function isDotOrDotDot(name: Uint8Array): boolean {
+  return (name.length === 1 && name[0] === 0x2e) || (name.length === 2 && name[0] === 0x2e && name[1] === 0x2e);
+}

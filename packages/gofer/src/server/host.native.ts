@@ -125,6 +125,11 @@ export function readlinkFd(fd: number, buffer: Uint8Array): number {
   return check(readlinkatNative(fd, "", buffer, buffer.length));
 }
 
+/** readlinkat(2) of `name` (one component) in directory `dirfd`: the byte count stored in `buffer`, or a negative errno. */
+export function readlinkAt(dirfd: number, name: string, buffer: Uint8Array): number {
+  return check(readlinkatNative(dirfd, name, buffer, buffer.length));
+}
+
 /**
  * fchownat(2) with AT_EMPTY_PATH on the file that `fd` refers to (an O_PATH
  * descriptor of a symbolic link too). -1 leaves an id unchanged. Returns 0 or

@@ -1,3 +1,4 @@
+import type { Stat } from "@sandbox/vfs";
 import type { MessageWriter } from "../protocol/MessageWriter";
 import { WIRE_STAT_SIZE, WireStat } from "../protocol/wireStat";
 import type { InodeNumbers } from "./InodeNumbers";
@@ -57,4 +58,42 @@ export function writeHostStat(writer: MessageWriter, host: DataView, inodes: Ino
   wire.setUint32(at + WireStat.ATIME_NSEC, host.getUint32(HostStat.ATIME_NSEC, true), true);
   wire.setUint32(at + WireStat.MTIME_NSEC, host.getUint32(HostStat.MTIME_NSEC, true), true);
   wire.setUint32(at + WireStat.CTIME_NSEC, host.getUint32(HostStat.CTIME_NSEC, true), true);
+}
+
+/** Reads the 64-bit field at `at` of `host` as a number (exact below 2^53). */
+function hostNumber(host: DataView, at: number): number {
+  return host.getUint32(at + 4, true) * 2 ** 32 + host.getUint32(at, true);
+}
+
+/** Reads the signed 64-bit field at `at` of `host` as a number. */
+function hostSigned(host: DataView, at: number): number {
+  return host.getInt32(at + 4, true) * 2 ** 32 + host.getUint32(at, true);
+}
+
+/** Reports whether the struct stat in `host` is of the host device whose number is `devLow` and `devHigh`. */
+export function onHostDevice(host: DataView, devLow: number, devHigh: number): boolean {
+  return host.getUint32(HostStat.DEV, true) === devLow && host.getUint32(HostStat.DEV + 4, true) === devHigh;
+}
+
+/**
+ * Decodes the struct stat in `host`, of a file on the mount root's host
+ * device, as the sandbox shows it: device `dev`, and the host's inode
+ * number, as the gofer's InodeNumbers gives it for that device.
+ */
+export function readHostStat(host: DataView, dev: number): Stat {
+  return {
+    dev,
+    ino: hostNumber(host, HostStat.INO),
+    mode: host.getUint32(HostStat.MODE, true),
+    nlink: host.getUint32(HostStat.NLINK, true),
+    uid: host.getUint32(HostStat.UID, true),
+    gid: host.getUint32(HostStat.GID, true),
+    rdev: hostNumber(host, HostStat.RDEV),
+    size: hostNumber(host, HostStat.SIZE),
+    blksize: host.getUint32(HostStat.BLKSIZE, true),
+    blocks: hostNumber(host, HostStat.BLOCKS),
+    atime: { sec: hostSigned(host, HostStat.ATIME_SEC), nsec: host.getUint32(HostStat.ATIME_NSEC, true) },
+    mtime: { sec: hostSigned(host, HostStat.MTIME_SEC), nsec: host.getUint32(HostStat.MTIME_NSEC, true) },
+    ctime: { sec: hostSigned(host, HostStat.CTIME_SEC), nsec: host.getUint32(HostStat.CTIME_NSEC, true) },
+  };
 }
