@@ -295,13 +295,17 @@ static const struct sock_filter process_filter[] = {
  * (run_slot_maps). No mapping can then replace the stub. The process
  * filter still allows only shared fixed mappings of the memory file.
  */
+/* Allows every call from outside the stub's code; the process filter decides those. */
+#define FROM_STUB_CODE_ONLY                          \
+	STMT(BPF_LD_W_ABS, D_IP_HI),                 \
+	JUMP(BPF_JEQ_K, STUB_BASE_HI, 1, 0),         \
+	RET_ALLOW,                                   \
+	STMT(BPF_LD_W_ABS, D_IP_LO),                 \
+	JUMP(BPF_JGE_K, STUB_TEXT_END_LO, 0, 1),     \
+	RET_ALLOW
+
 static const struct sock_filter thread_filter[] = {
-	STMT(BPF_LD_W_ABS, D_IP_HI),
-	JUMP(BPF_JEQ_K, STUB_BASE_HI, 1, 0),
-	RET_ALLOW,
-	STMT(BPF_LD_W_ABS, D_IP_LO),
-	JUMP(BPF_JGE_K, STUB_TEXT_END_LO, 0, 1),
-	RET_ALLOW,
+	FROM_STUB_CODE_ONLY,
 	STMT(BPF_LD_W_ABS, D_NR),
 	JUMP(BPF_JEQ_K, SYS_clone, 5, 0),
 	JUMP(BPF_JEQ_K, SYS_mmap, 4, 0),
@@ -313,12 +317,7 @@ static const struct sock_filter thread_filter[] = {
 };
 
 static const struct sock_filter thread_filter_sealed[] = {
-	STMT(BPF_LD_W_ABS, D_IP_HI),
-	JUMP(BPF_JEQ_K, STUB_BASE_HI, 1, 0),
-	RET_ALLOW,
-	STMT(BPF_LD_W_ABS, D_IP_LO),
-	JUMP(BPF_JGE_K, STUB_TEXT_END_LO, 0, 1),
-	RET_ALLOW,
+	FROM_STUB_CODE_ONLY,
 	STMT(BPF_LD_W_ABS, D_NR),
 	JUMP(BPF_JEQ_K, SYS_clone, 4, 0),
 	JUMP(BPF_JEQ_K, SYS_munmap, 3, 0),
