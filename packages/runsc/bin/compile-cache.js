@@ -27,8 +27,13 @@ const vm = require("node:vm");
  * and serializing costs milliseconds that a run like the last should not pay.
  */
 const LONGER_TO_REWRITE = 0.02;
-/** Bytes before the V8 data in an entry: the seconds its run took, as a float64. */
-const HEADER_BYTES = 8;
+/**
+ * Bytes before the V8 data in an entry: the seconds its run took (a
+ * float64), then the SHA-1 digest of the data. V8 does not check the data
+ * itself, and damaged data crashed it, so an entry whose digest does not
+ * match is not used.
+ */
+const HEADER_BYTES = 8 + 20;
 
 /** Returns the cache directory to use, or undefined if none is safe to use. */
 function cacheDirectory() {
@@ -57,7 +62,9 @@ function readEntry(file) {
       const uid = process.getuid?.();
       if (!stat.isFile() || (uid !== undefined && stat.uid !== uid) || stat.size <= HEADER_BYTES) return undefined;
       const bytes = fs.readFileSync(fd);
-      return { data: bytes.subarray(HEADER_BYTES), seconds: bytes.readDoubleLE(0) };
+      const data = bytes.subarray(HEADER_BYTES);
+      if (!createHash("sha1").update(data).digest().equals(bytes.subarray(8, HEADER_BYTES))) return undefined;
+      return { data, seconds: bytes.readDoubleLE(0) };
     } finally {
       fs.closeSync(fd);
     }
@@ -72,6 +79,7 @@ function writeEntry(file, data, seconds) {
   try {
     const header = Buffer.alloc(HEADER_BYTES);
     header.writeDoubleLE(seconds, 0);
+    createHash("sha1").update(data).digest().copy(header, 8);
     fs.writeFileSync(temporary, Buffer.concat([header, data]), { mode: 0o600 });
     fs.renameSync(temporary, file);
   } catch {

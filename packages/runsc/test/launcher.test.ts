@@ -2,9 +2,10 @@
 // runsc, and runsc adopts that gofer, or starts one of its own when the
 // process it was handed is not that gofer.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, symlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { BUSYBOX, handedOffGofers, isAlive, leftoverSandboxProcesses, runNative, RUNSC_BIN, RUNSC_LAUNCHER } from "./harness";
+import { BUSYBOX, handedOffGofers, isAlive, leftoverSandboxProcesses, makeTempDir, runNative, RUNSC_BIN, RUNSC_LAUNCHER } from "./harness";
 
 const HANDOFF_VARIABLE = "SANDBOX_GOFER_HANDOFF_PID";
 const ADOPTED = /^D sandbox=\w+ adopted the gofer (\d+) that the launcher started$/m;
@@ -60,6 +61,22 @@ describe("the launcher", () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("PATH=");
     expect(result.stdout).not.toContain(HANDOFF_VARIABLE);
+  });
+
+  it("finds the gofer through a symbolic link to its directory", () => {
+    const work = makeTempDir("runsc-launcher-link");
+    try {
+      const linked = join(work.path, "bin");
+      symlinkSync(dirname(RUNSC_LAUNCHER), linked);
+      const result = spawnSync(join(linked, "runsc"), ["--debug", "do", BUSYBOX, "echo", "hello"], { encoding: "utf8", timeout: 60_000 });
+      const gofer = Number(ADOPTED.exec(result.stderr)?.[1]);
+      if (gofer > 0) started.push(gofer);
+      expect(result.stdout).toBe("hello\n");
+      expect(result.stderr).toMatch(ADOPTED);
+      expect(result.stderr).not.toContain("Cannot find module");
+    } finally {
+      work.dispose();
+    }
   });
 
   it("gives runsc a gofer in a session of its own, which dies with runsc", async () => {
