@@ -1,6 +1,6 @@
 import { openSync, writeSync } from "node:fs";
 import { errnoMessage, signalName, SyscallError } from "@sandbox/abi";
-import { PlatformUnavailableError } from "@sandbox/platform";
+import { PlatformError, PlatformUnavailableError } from "@sandbox/platform";
 import { LogLevel, WorkingDirectoryError } from "@sandbox/sentry";
 import type { FlagValues } from "./flags";
 import { checkVolumeSource, parseVolume, type Volume } from "./filesystem";
@@ -115,6 +115,11 @@ export async function runDo(values: FlagValues, commandLine: readonly string[]):
     if (error instanceof SyscallError) {
       process.stderr.write(`runsc: cannot execute ${commandLine[0]}: ${errnoMessage(error.errno)}\n`);
       return error.errno === ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
+    }
+    // The host refused the first process a stub, for example at RLIMIT_NPROC.
+    if (error instanceof PlatformError) {
+      process.stderr.write(`runsc: cannot start ${commandLine[0]} on the host: ${error.message}\n`);
+      return EXIT_RUNSC_FAILURE;
     }
     throw error;
   } finally {
