@@ -396,11 +396,14 @@ describe("GoferFileSystem", () => {
   it("looks up, lists and reads links of a caching mount in the Sentry", () => {
     hostFs.mkdirSync(join(root, "dir", "sub", "deep"), { recursive: true });
     hostFs.writeFileSync(join(root, "dir", "sub", "deep", "leaf"), "leaf contents\n");
+    // A name that is not UTF-8, which the sandbox shows one character per byte.
+    hostFs.symlinkSync("dir/file", Buffer.concat([Buffer.from(root + "/caf"), Buffer.from([0xe9])]));
     const gofer = start(true, true);
     const { vfs, ctx } = mountVfs(gofer);
     const before = gofer.fs.connection.requestCount;
     expect(readAll(vfs, ctx, "/dir/sub/deep/leaf")).toBe("leaf contents\n");
     expect(vfs.readlinkAt(ctx, undefined, "/link")).toBe("dir/file");
+    expect(vfs.readlinkAt(ctx, undefined, "/caf\u00e9")).toBe("dir/file");
     expect(errnoOf(() => vfs.statAt(ctx, undefined, "/dir/missing"))).toBe(Errno.ENOENT);
     const directory = vfs.openAt(ctx, undefined, "/dir/sub", O_RDONLY | O_DIRECTORY);
     const names: string[] = [];

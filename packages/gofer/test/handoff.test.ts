@@ -114,9 +114,9 @@ describe("gofer handoff", () => {
   });
 
   it("exits with the reason when the handoff address is taken", async () => {
-    const taken = listenAbstract(handoffAddress(process.pid), 1);
-    expect(taken).toBeGreaterThanOrEqual(0);
-    fds.push(taken);
+    const squatter = listenAbstract(handoffAddress(process.pid), 1);
+    expect(squatter).toBeGreaterThanOrEqual(0);
+    fds.push(squatter);
     const gofer = startGofer(process.pid);
     let stderr = "";
     gofer.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));

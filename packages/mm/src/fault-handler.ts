@@ -19,7 +19,7 @@ export enum FaultCode {
  * Bytes around a faulting address that one fault fills when no data is
  * copied: fresh anonymous pages, which cost no host memory until touched,
  * and an object's own pages (shared, or private until written), which its
- * cache holds anyway once read.
+ * cache contains anyway once read.
  */
 const MAP_AROUND = 2 << 20;
 /** Bytes around a faulting address that one fault copies: file data and copy-on-write breaks. */

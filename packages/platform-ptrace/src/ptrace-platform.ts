@@ -168,7 +168,7 @@ class PtraceContext implements Context {
   }
 
   /**
-   * Saves this context's state from `thread`, which holds it: the whole
+   * Saves this context's state from `thread`, which has it loaded: the whole
    * XSAVE image where the host gives it, since the FXSAVE image lacks the
    * upper halves of the YMM registers and the AVX-512 state.
    */

@@ -90,13 +90,13 @@ function writeEntry(file, data, seconds) {
 
 /** Builds the `require` that Node gives a module, for a module compiled here. */
 function requireFor(module) {
-  const require = (id) => module.require(id);
-  require.resolve = (request, options) => Module._resolveFilename(request, module, false, options);
-  require.resolve.paths = (request) => Module._resolveLookupPaths(request, module);
-  require.main = process.mainModule;
-  require.cache = Module._cache;
-  require.extensions = Module._extensions;
-  return require;
+  const moduleRequire = (id) => module.require(id);
+  moduleRequire.resolve = (request, options) => Module._resolveFilename(request, module, false, options);
+  moduleRequire.resolve.paths = (request) => Module._resolveLookupPaths(request, module);
+  moduleRequire.main = require.main;
+  moduleRequire.cache = Module._cache;
+  moduleRequire.extensions = Module._extensions;
+  return moduleRequire;
 }
 
 /** Reports whether `filename` is one of the modules this cache is for. */

@@ -79,7 +79,7 @@ describe("the launcher", () => {
     }
   });
 
-  it("gives runsc a gofer in a session of its own, which dies with runsc", async () => {
+  it("isolates the gofer, ends it with runsc", async () => {
     const runsc = start(RUNSC_LAUNCHER, ["do", BUSYBOX, "sleep", "30"]);
     const pid = runsc.pid as number;
     let gofers: number[] = [];
@@ -150,13 +150,13 @@ describe("a handed-off pid that is no gofer", () => {
     expect(isAlive(other.pid as number)).toBe(true);
   });
 
-  it("is ignored when it is gone", async () => {
-    const gone = start("true", []);
-    await exitOf(gone);
+  it("is ignored when it exited", async () => {
+    const exited = start("true", []);
+    await exitOf(exited);
     const result = spawnSync(process.execPath, [RUNSC_BIN, "do", BUSYBOX, "echo", "hello"], {
       encoding: "utf8",
       timeout: 60_000,
-      env: { ...process.env, [HANDOFF_VARIABLE]: String(gone.pid) },
+      env: { ...process.env, [HANDOFF_VARIABLE]: String(exited.pid) },
     });
     expect(result.stdout).toBe("hello\n");
     expect(result.status).toBe(0);
@@ -169,7 +169,7 @@ describe("a handed-off pid that is no gofer", () => {
     expect(isAlive(fake)).toBe(false);
   });
 
-  it("is killed when another process listens on the handoff address, which is left alone", () => {
+  it("is killed when another process listens", () => {
     const result = runScript(`python3 -c "$LISTENER" & sleep 30 & ${HANDOFF_VARIABLE}=$! && export ${HANDOFF_VARIABLE} &&`);
     const squatter = listenerPid(result.stderr);
     const handed = Number(/not adopting process (\d+) as a gofer/.exec(result.stderr)?.[1]);

@@ -94,21 +94,33 @@ export class GoferFileSystem implements FileSystem {
    * gofer assigns.
    */
   statAt(directoryFd: number, name: string): Stat | null | undefined {
+    return this.statName(directoryFd, this.terminated(name));
+  }
+
+  /** Implements statAt for a NUL-terminated name. */
+  private statName(directoryFd: number, name: Uint8Array): Stat | null | undefined {
     const device = this.rootDevice();
     if (device === undefined) return undefined;
-    const path = this.nameBuffer;
-    const length = path.write(name, "latin1");
-    path[length] = 0;
-    const result = fstatatNoFollow(directoryFd, path, this.statBuffer);
+    const result = fstatatNoFollow(directoryFd, name, this.statBuffer);
     if (result === -Errno.ENOENT) return null;
     if (result < 0 || !onHostDevice(this.statView, device.low, device.high)) return undefined;
     return readHostStat(this.statView, this.dev);
   }
 
+  /** Copies the byte string `name` (one character per byte) into the name buffer, NUL-terminated, and returns that. */
+  private terminated(name: string | Uint8Array): Uint8Array {
+    const buffer = this.nameBuffer;
+    let length = name.length;
+    if (typeof name === "string") length = buffer.write(name, "latin1");
+    else buffer.set(name);
+    buffer[length] = 0;
+    return buffer.subarray(0, length + 1);
+  }
+
   /**
    * Lists the host directory `directoryFd` (from the gofer), with each
-   * entry's attributes as statAt reports them (null where the gofer must
-   * answer), in the host's order, without "." and "..". Returns undefined
+   * entry's attributes as statAt reports them (null where the gofer must be
+   * asked), in the host's order, without "." and "..". Returns undefined
    * when the gofer must list it: a directory on another host device than
    * the root, or a host error.
    */
@@ -127,7 +139,7 @@ export class GoferFileSystem implements FileSystem {
         if (isDotOrDotDot(dirent.name)) return;
         const name = Buffer.from(dirent.name.buffer, dirent.name.byteOffset, dirent.name.length).toString("latin1");
         entries.push({ name, ino: Number(dirent.ino), type: dirent.type });
-        attributes.set(name, this.statAt(directoryFd, name) ?? null);
+        attributes.set(name, this.statName(directoryFd, this.terminated(dirent.name)) ?? null);
       });
     }
     return { entries, attributes };
@@ -135,7 +147,7 @@ export class GoferFileSystem implements FileSystem {
 
   /** Reads the symbolic link `name` in the host directory `directoryFd` (from the gofer); undefined if that fails. */
   linkAt(directoryFd: number, name: string): string | undefined {
-    const length = readlinkAt(directoryFd, name, this.linkBuffer);
+    const length = readlinkAt(directoryFd, this.terminated(name), this.linkBuffer);
     if (length < 0 || length > TARGET_MAX) return undefined;
     return Buffer.from(this.linkBuffer.buffer, this.linkBuffer.byteOffset, length).toString("latin1");
   }

@@ -172,8 +172,8 @@ export class GoferInode implements Inode {
    */
   hostDirectory(): SharedHostFd | undefined {
     if (!this.fs.cached || (this.mode & S_IFMT) !== S_IFDIR) return undefined;
-    const kept = this.fs.sharedFd(this);
-    if (kept !== undefined && this.cacheUsable()) return kept;
+    const shared = this.fs.sharedFd(this);
+    if (shared !== undefined && this.cacheUsable()) return shared;
     try {
       return this.requestOpen(
         O_RDONLY,

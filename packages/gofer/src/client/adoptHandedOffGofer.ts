@@ -67,9 +67,9 @@ function checkPeer(fd: number, pid: number, expected: HandoffExpectation): strin
     return `it runs ${JSON.stringify(argv.slice(0, 2).join(" "))}, not the gofer program ${expected.program}`;
   }
   const options = argv.slice(2).sort();
-  const wanted = [`--handoff=${process.pid}`, `--root=${expected.root}`, ...(expected.readOnly ? ["--read-only"] : [])].sort();
-  if (options.join("\0") !== wanted.join("\0")) {
-    return `its options ${options.join(" ")} are not ${wanted.join(" ")}`;
+  const expectedOptions = [`--handoff=${process.pid}`, `--root=${expected.root}`, ...(expected.readOnly ? ["--read-only"] : [])].sort();
+  if (options.join("\0") !== expectedOptions.join("\0")) {
+    return `its options ${options.join(" ")} are not ${expectedOptions.join(" ")}`;
   }
   return undefined;
 }

@@ -21,6 +21,7 @@ const renameat2Native = libc.func(
   "int renameat2(int olddirfd, const uint8_t *oldpath, int newdirfd, const uint8_t *newpath, uint32_t flags)",
 );
 const readlinkatNative = libc.func("long readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t size)");
+const readlinkAtBytesNative = libc.func("long readlinkat(int dirfd, const uint8_t *path, _Out_ uint8_t *buf, size_t size)");
 const fchownatNative = libc.func("int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)");
 const utimensatNative = libc.func("int utimensat(int dirfd, const char *path, const int64_t *times, int flags)");
 const getdents64Native = libc.func("long getdents64(int fd, _Out_ uint8_t *buf, size_t size)");
@@ -125,9 +126,9 @@ export function readlinkFd(fd: number, buffer: Uint8Array): number {
   return check(readlinkatNative(fd, "", buffer, buffer.length));
 }
 
-/** readlinkat(2) of `name` (one component) in directory `dirfd`: the byte count stored in `buffer`, or a negative errno. */
-export function readlinkAt(dirfd: number, name: string, buffer: Uint8Array): number {
-  return check(readlinkatNative(dirfd, name, buffer, buffer.length));
+/** readlinkat(2) of `name` (NUL-terminated bytes, one component) in directory `dirfd`: the byte count stored in `buffer`, or a negative errno. */
+export function readlinkAt(dirfd: number, name: Uint8Array, buffer: Uint8Array): number {
+  return check(readlinkAtBytesNative(dirfd, name, buffer, buffer.length));
 }
 
 /**
