@@ -110,7 +110,8 @@ describe("a handed-off pid that is no gofer", () => {
     "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)",
     "s.bind('\\0@sandbox/gofer/handoff/%d' % os.getppid())",
     "s.listen()",
-    "print(os.getpid(), file=sys.stderr, flush=True)",
+    // One write, so that the line cannot interleave with runsc's log lines on the same pipe.
+    "os.write(2, b'%d\\n' % os.getpid())",
     "null = os.open('/dev/null', os.O_WRONLY)",
     "os.dup2(null, 1)",
     "os.dup2(null, 2)",
