@@ -31,14 +31,6 @@ const FORWARDED_SIGNALS: Record<string, number> = {
 /** Key of the statistics of bin/compile-cache.js in globalThis. */
 const COMPILE_CACHE = Symbol.for("@sandbox/runsc/compile-cache");
 
-/** Returns the caller's environment, without what bin/runsc.js added for runsc itself. */
-function programEnvironment(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  const holder = globalThis as unknown as Record<symbol, boolean | undefined>;
-  if (holder[Symbol.for("@sandbox/runsc/threadpool-size")] === true) delete env.UV_THREADPOOL_SIZE;
-  return env;
-}
-
 /** Implements `runsc do`: runs `commandLine` in a new sandbox and returns the exit status. */
 export async function runDo(values: FlagValues, commandLine: readonly string[]): Promise<number> {
   // V8's helper threads must not take the CPU from the Sentry's thread and
@@ -99,7 +91,7 @@ export async function runDo(values: FlagValues, commandLine: readonly string[]):
   const forwarded = Object.keys(FORWARDED_SIGNALS) as NodeJS.Signals[];
   for (const signal of forwarded) process.on(signal, forward);
   try {
-    const status = await sandbox.run({ argv: commandLine, cwd: values.get("cwd") as string | undefined, env: programEnvironment() });
+    const status = await sandbox.run({ argv: commandLine, cwd: values.get("cwd") as string | undefined, env: process.env });
     if (status.kind === "exited") return status.code;
     // Like a shell, stay quiet about the signals that end pipelines and interrupted commands.
     if (status.signal !== SIGPIPE && status.signal !== SIGINT) {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { isatty } from "node:tty";
+import { RlimitResource } from "@sandbox/abi";
 import { MemoryFile, PageAllocator } from "@sandbox/mm";
 import type { Platform } from "@sandbox/platform";
 import { type ExitStatus, Kernel, Logger, LogLevel, type LogSink, ProcFileSystem, type Rlimit, type Task } from "@sandbox/sentry";
@@ -8,6 +9,7 @@ import { forbidHostFileOpens } from "./confine.native";
 import { SandboxFileSystem, type Volume } from "./filesystem";
 import { hostCpuCount, hostHardwareCapabilities, hostRlimits } from "./host-info";
 import { choosePlatform } from "./platforms";
+import { startThreadPool } from "./thread-pool";
 
 const O_RDONLY = 0;
 const O_WRONLY = 1;
@@ -101,6 +103,7 @@ export class Sandbox {
 
     const { hwcap, hwcap2 } = hostHardwareCapabilities();
     this.rlimits = hostRlimits();
+    startThreadPool(this.platform.name, this.rlimits.get(RlimitResource.RLIMIT_NPROC)?.soft ?? Infinity);
     this.kernel = new Kernel({
       platform: this.platform,
       memoryFile: this.memoryFile,

@@ -1,10 +1,11 @@
 // Scheduling policy of the helper threads of the process that runs the
-// Sentry. Only this file and confine.native.ts of the package use koffi.
+// Sentry, and the start of libuv's thread pool. Only this file and confine.native.ts of the package use koffi.
 import { readdirSync } from "node:fs";
 import koffi from "koffi";
 
 const libc = koffi.load("libc.so.6");
 const schedSetscheduler = libc.func("int sched_setscheduler(int pid, int policy, const int *param)");
+const getpid = libc.func("int getpid()");
 
 /** Linux's policy for threads that run only when no other thread wants the CPU. */
 export const SCHED_IDLE = 5;
@@ -30,4 +31,14 @@ export function idleHelperThreads(): number {
     if ((schedSetscheduler(tid, SCHED_IDLE, [0]) as number) === 0) changed++;
   }
   return changed;
+}
+
+/**
+ * Runs one getpid(2) on libuv's thread pool. The first use of the pool
+ * starts all of its threads, from the calling thread, before this returns.
+ */
+export function runOnThreadPool(): void {
+  getpid.async((_error: unknown) => {
+    // Only the start of the pool matters.
+  });
 }

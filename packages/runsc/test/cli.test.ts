@@ -229,6 +229,19 @@ describe("scheduling", () => {
   });
 });
 
+describe("environment", () => {
+  it("passes the caller's UV_THREADPOOL_SIZE to the program, and none of runsc's own", () => {
+    const script = "echo ${UV_THREADPOOL_SIZE-unset}";
+    const { UV_THREADPOOL_SIZE: _ignored, ...withoutSize } = process.env;
+    for (const platform of DIFFERENTIAL_PLATFORMS) {
+      const unset = runSandboxed([BUSYBOX, "sh", "-c", script], { runscArgs: [`--platform=${platform}`], env: withoutSize });
+      expect(unset.stdout).toBe("unset\n");
+      const given = runSandboxed([BUSYBOX, "sh", "-c", script], { runscArgs: [`--platform=${platform}`], env: { ...withoutSize, UV_THREADPOOL_SIZE: "7" } });
+      expect(given.stdout).toBe("7\n");
+    }
+  });
+});
+
 /** Pids of the stubs and gofers whose parent is `parentPid`. */
 function sandboxChildren(parentPid: number): number[] {
   const result = spawnSync("/bin/ps", ["-e", "-o", "pid=,ppid=,comm=,args="]);
