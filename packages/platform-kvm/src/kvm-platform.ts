@@ -83,6 +83,13 @@ export class KvmAddressSpace implements AddressSpace {
   }
 }
 
+/** Size of the legacy FXSAVE area at the start of an XSAVE image. */
+const FXSAVE_SIZE = 512;
+/** Offset of the software-reserved bytes of the FXSAVE area, which signal frames use. */
+const SW_RESERVED = 464;
+/** The x87 and SSE bits of XSTATE_BV in the XSAVE header. */
+const XFEATURE_FP_SSE = 3n;
+
 /** One application thread: its registers and FPU state, run on the platform's vCPU. */
 export class KvmContext implements Context {
   readonly regs = new Registers();
@@ -99,6 +106,26 @@ export class KvmContext implements Context {
 
   switchTo(as: AddressSpace): Promise<Trap> {
     return this.platform.run(this, as as KvmAddressSpace);
+  }
+
+  /**
+   * Returns the FXSAVE image (x87, MXCSR and XMM registers) at the last trap.
+   * The guest runs without CR4.OSXSAVE, so that is its whole FPU state.
+   */
+  readFpState(): Uint8Array {
+    const legacy = this.platform.fpuImageOf(this).slice(0, FXSAVE_SIZE);
+    legacy.fill(0, SW_RESERVED);
+    return legacy;
+  }
+
+  /** Replaces the x87, MXCSR and XMM state that the next switch loads with a 512-byte FXSAVE image. */
+  writeFpState(state: Uint8Array): void {
+    if (state.length !== FXSAVE_SIZE) throw new RangeError(`FPU state must be ${FXSAVE_SIZE} bytes, got ${state.length}`);
+    this.platform.takeFpuFrom(this);
+    this.xsave.set(state.subarray(0, SW_RESERVED));
+    // KVM_SET_XSAVE loads x87 and SSE from the image only where XSTATE_BV says so.
+    const header = new DataView(this.xsave.buffer, this.xsave.byteOffset + FXSAVE_SIZE, 8);
+    header.setBigUint64(0, header.getBigUint64(0, true) | XFEATURE_FP_SSE, true);
   }
 
   /** Takes a pending interrupt request; true if there was one. */
@@ -240,6 +267,18 @@ export class KvmPlatform implements Platform {
   /** Drops a released context's claim on the FPU. */
   forget(context: KvmContext): void {
     if (this.fpuOwner === context) this.fpuOwner = undefined;
+  }
+
+  /** Returns the XSAVE image of `context`: the vCPU's while it owns the FPU, or its own copy. */
+  fpuImageOf(context: KvmContext): Uint8Array {
+    return this.fpuOwner === context ? this.machine.getXsave() : context.xsave;
+  }
+
+  /** Saves the vCPU's FPU state into `context` if it owns the FPU, so that the next switch loads its copy. */
+  takeFpuFrom(context: KvmContext): void {
+    if (this.fpuOwner !== context) return;
+    context.xsave.set(this.machine.getXsave());
+    this.fpuOwner = undefined;
   }
 
   /** Runs `context` in `as` until it traps; callers are served one at a time since there is one vCPU. */

@@ -45,6 +45,9 @@ const SW_RESERVED = 464;
 const XSAVE_HEADER_END = FXSAVE_SIZE + 64;
 /** The x87 and SSE bits of XSTATE_BV in the XSAVE header. */
 const XFEATURE_FP_SSE = 3n;
+const FP_XSTATE_MAGIC1 = 0x4650_5853;
+/** Size of FP_XSTATE_MAGIC2, which follows an XSAVE image in a signal frame. */
+const MAGIC2_SIZE = 4;
 
 /** Returns the initial FXSAVE image of a new thread: x87 control word 0x37f, MXCSR 0x1f80. */
 function initialFpState(): Uint8Array {
@@ -54,6 +57,29 @@ function initialFpState(): Uint8Array {
   view.setUint32(24, 0x1f80, true);
   view.setUint32(28, 0xffff, true);
   return state;
+}
+
+/**
+ * Rewrites the software-reserved bytes of an NT_X86_XSTATE image, where
+ * ptrace puts XCR0 (see struct user_xstateregs in Linux's asm/user.h), into
+ * the struct _fpx_sw_bytes that a signal frame has there.
+ */
+function ptraceToFrameBytes(image: Uint8Array): void {
+  const view = new DataView(image.buffer, image.byteOffset, FXSAVE_SIZE);
+  const xcr0 = view.getBigUint64(SW_RESERVED, true);
+  image.fill(0, SW_RESERVED, FXSAVE_SIZE);
+  view.setUint32(SW_RESERVED, FP_XSTATE_MAGIC1, true);
+  view.setUint32(SW_RESERVED + 4, image.length + MAGIC2_SIZE, true);
+  view.setBigUint64(SW_RESERVED + 8, xcr0, true);
+  view.setUint32(SW_RESERVED + 16, image.length, true);
+}
+
+/** Turns the software-reserved bytes of a signal frame's XSAVE image back into ptrace's: XCR0 only. */
+function frameToPtraceBytes(image: Uint8Array): void {
+  const view = new DataView(image.buffer, image.byteOffset, FXSAVE_SIZE);
+  const features = view.getBigUint64(SW_RESERVED + 8, true);
+  image.fill(0, SW_RESERVED, FXSAVE_SIZE);
+  view.setBigUint64(SW_RESERVED, features, true);
 }
 
 /** An application address space held by one stub process. */
@@ -95,10 +121,13 @@ class PtraceAddressSpace implements AddressSpace {
  */
 class PtraceContext implements Context {
   readonly regs = new Registers();
-  private readonly fpuImage = initialFpState();
-  /** The whole XSAVE image saved when another context took this one's stub thread; its first xstateLength bytes count. */
-  private xstate: Uint8Array | undefined;
-  private xstateLength = 0;
+  /**
+   * The FPU state while no stub thread holds it: the host's XSAVE image
+   * (from NT_X86_XSTATE, whose software-reserved bytes describe it) or a
+   * bare FXSAVE image. Its first fpLength bytes count.
+   */
+  private fp = initialFpState();
+  private fpLength = FXSAVE_SIZE;
   private readonly siginfo = new Uint8Array(SIGINFO_SIZE);
   private readonly siginfoView = new DataView(this.siginfo.buffer);
   /** The stub thread this context ran in last; its FPU registers are this context's while its fpuOwner is this context. */
@@ -142,19 +171,27 @@ class PtraceContext implements Context {
 
   readFpState(): Uint8Array {
     const thread = this.thread;
-    if (thread !== undefined && thread.fpuOwner === this && thread.isAlive && thread.busy === undefined) thread.getFpRegisters(this.fpuImage);
-    return this.fpuImage.slice();
+    if (thread !== undefined && thread.fpuOwner === this && thread.isAlive && thread.busy === undefined) this.saveFpState(thread);
+    const state = this.fp.slice(0, this.fpLength);
+    if (this.fpLength >= XSAVE_HEADER_END) ptraceToFrameBytes(state);
+    return state;
   }
 
   writeFpState(state: Uint8Array): void {
-    if (state.length !== FXSAVE_SIZE) throw new RangeError(`FPU state must be ${FXSAVE_SIZE} bytes, got ${state.length}`);
     const thread = this.thread;
-    if (thread !== undefined && thread.fpuOwner === this) {
-      // The next switch loads the new legacy registers over the rest of the state.
-      if (thread.isAlive && thread.busy === undefined) this.saveFpState(thread);
-      thread.fpuOwner = undefined;
+    if (thread !== undefined && thread.fpuOwner === this) thread.fpuOwner = undefined;
+    if (state.length === FXSAVE_SIZE) {
+      if (this.fpLength >= XSAVE_HEADER_END) this.setLegacyOnly(state);
+      else this.fp.set(state);
+      return;
     }
-    this.fpuImage.set(state);
+    if (state.length < XSAVE_HEADER_END || state.length > host.XSTATE_CAPACITY) {
+      throw new RangeError(`FPU state must be a ${FXSAVE_SIZE}-byte FXSAVE image or an XSAVE image from readFpState, got ${state.length} bytes`);
+    }
+    if (this.fp.length < state.length) this.fp = new Uint8Array(host.XSTATE_CAPACITY);
+    this.fp.set(state);
+    this.fpLength = state.length;
+    frameToPtraceBytes(this.fp);
   }
 
   /** Makes `thread` hold this context's FPU state, saving the previous owner's first. */
@@ -173,24 +210,44 @@ class PtraceContext implements Context {
    * upper halves of the YMM registers and the AVX-512 state.
    */
   private saveFpState(thread: StubThread): void {
-    this.xstate ??= new Uint8Array(host.XSTATE_CAPACITY);
-    this.xstateLength = thread.getXState(this.xstate);
-    if (this.xstateLength >= FXSAVE_SIZE) this.fpuImage.set(this.xstate.subarray(0, FXSAVE_SIZE));
-    else thread.getFpRegisters(this.fpuImage);
+    if (this.fp.length < host.XSTATE_CAPACITY) this.fp = new Uint8Array(host.XSTATE_CAPACITY);
+    const length = thread.getXState(this.fp);
+    if (length >= XSAVE_HEADER_END) {
+      this.fpLength = length;
+      return;
+    }
+    thread.getFpRegisters(this.fp);
+    this.fpLength = FXSAVE_SIZE;
   }
 
-  /** Loads this context's saved state into `thread`. */
+  /**
+   * Loads this context's saved state into `thread`. A bare FXSAVE image
+   * becomes an XSAVE image in the host's format first, so that the other
+   * components start in their initial state instead of keeping the values
+   * another context left in the thread.
+   */
   private restoreFpState(thread: StubThread): void {
-    const xstate = this.xstate;
-    if (xstate !== undefined && this.xstateLength > XSAVE_HEADER_END) {
-      // writeFpState may have changed the legacy registers since; the
-      // software-reserved bytes after them stay the kernel's.
-      xstate.set(this.fpuImage.subarray(0, SW_RESERVED));
-      const header = new DataView(xstate.buffer, FXSAVE_SIZE, 8);
-      header.setBigUint64(0, header.getBigUint64(0, true) | XFEATURE_FP_SSE, true);
-      if (thread.setXState(xstate, this.xstateLength)) return;
+    if (this.fpLength === FXSAVE_SIZE) {
+      const legacy = this.fp.slice(0, FXSAVE_SIZE);
+      if (this.fp.length < host.XSTATE_CAPACITY) this.fp = new Uint8Array(host.XSTATE_CAPACITY);
+      const length = thread.getXState(this.fp);
+      if (length < XSAVE_HEADER_END) {
+        thread.setFpRegisters(legacy);
+        this.fp.set(legacy);
+        return;
+      }
+      this.fpLength = length;
+      this.setLegacyOnly(legacy);
     }
-    thread.setFpRegisters(this.fpuImage);
+    // Where the host rejects the image, x87 and SSE still load.
+    if (!thread.setXState(this.fp, this.fpLength)) thread.setFpRegisters(this.fp);
+  }
+
+  /** Puts x87 and SSE state from the FXSAVE image `legacy` into the XSAVE image, with every other component initial. */
+  private setLegacyOnly(legacy: Uint8Array): void {
+    this.fp.set(legacy.subarray(0, SW_RESERVED));
+    this.fp.fill(0, FXSAVE_SIZE, this.fpLength);
+    new DataView(this.fp.buffer, FXSAVE_SIZE, 8).setBigUint64(0, XFEATURE_FP_SSE, true);
   }
 
   private classify(thread: StubThread, signal: number): Trap {

@@ -18,6 +18,19 @@ const FXSAVE_SIZE = 512;
 const SW_RESERVED = 464;
 /** The x87 and SSE bits of XSTATE_BV in the XSAVE header. */
 const XFEATURE_FP_SSE = 3n;
+const FP_XSTATE_MAGIC1 = 0x4650_5853;
+const FP_XSTATE_MAGIC2 = 0x4650_5845;
+/** Size of FP_XSTATE_MAGIC2, which follows an XSAVE image in a signal frame. */
+const MAGIC2_SIZE = 4;
+
+/** Returns the image size that the software-reserved bytes of `image` give, or undefined without the XSAVE magic. */
+function xsaveSizeOf(image: Uint8Array): number | undefined {
+  if (image.length < FXSAVE_SIZE) return undefined;
+  const view = new DataView(image.buffer, image.byteOffset, FXSAVE_SIZE);
+  if (view.getUint32(SW_RESERVED, true) !== FP_XSTATE_MAGIC1) return undefined;
+  const size = view.getUint32(SW_RESERVED + 16, true);
+  return size >= FXSAVE_SIZE + 64 ? size : undefined;
+}
 
 /** Builds the FXSAVE image of a new thread: x87 control word 0x37f, MXCSR 0x1f80. */
 function initialFxsave(): Uint8Array {
@@ -94,40 +107,61 @@ export class SystrapContext implements Context {
   }
 
   /**
-   * Returns a copy of the legacy FXSAVE area (512 bytes: x87, MXCSR, XMM
-   * registers) of the state at the last trap, or the initial state for a
-   * context that never ran.
+   * Returns a copy of the state at the last trap as the kernel put it in the
+   * stub's signal frame, without FP_XSTATE_MAGIC2. A context that never ran
+   * gets the initial bare FXSAVE image.
    */
   readFpState(): Uint8Array {
     this.loadFp();
     if (this.fpSize < FXSAVE_SIZE) return initialFxsave();
-    const state = this.fp.slice(0, FXSAVE_SIZE);
-    state.fill(0, SW_RESERVED, FXSAVE_SIZE);
-    return state;
+    const size = this.xsaveSize();
+    if (size === undefined) {
+      const state = this.fp.slice(0, FXSAVE_SIZE);
+      state.fill(0, SW_RESERVED, FXSAVE_SIZE);
+      return state;
+    }
+    return this.fp.slice(0, size);
   }
 
   /**
-   * Replaces the x87, MXCSR and XMM state that the next switch loads with a
-   * 512-byte FXSAVE image; the other XSAVE components are kept. The kernel
-   * checks the image when it loads it (a reserved MXCSR bit ends the thread
-   * with SIGSEGV, as on Linux).
+   * Replaces the state that the next switch loads with an image from
+   * readFpState, or with a bare FXSAVE image, whose other components start
+   * in their initial state. The kernel checks the image when it loads it
+   * (a reserved MXCSR bit ends the thread with SIGSEGV, as on Linux).
    */
   writeFpState(state: Uint8Array): void {
-    if (state.length !== FXSAVE_SIZE) throw new RangeError(`FPU state must be ${FXSAVE_SIZE} bytes, got ${state.length}`);
     this.loadFp();
-    if (this.fpSize < FXSAVE_SIZE) {
-      // No XSAVE image yet: a bare FXSAVE image (no XSAVE magic in its
-      // software-reserved bytes) makes rt_sigreturn load only x87 and SSE.
-      this.fp.set(state);
-      this.fp.fill(0, SW_RESERVED, FXSAVE_SIZE);
-      this.fpSize = FXSAVE_SIZE;
+    if (state.length === FXSAVE_SIZE) {
+      const size = this.xsaveSize();
+      if (size === undefined) {
+        // A bare FXSAVE image (no XSAVE magic in its software-reserved
+        // bytes) makes rt_sigreturn load x87 and SSE and reset the rest.
+        this.fp.set(state);
+        this.fp.fill(0, SW_RESERVED, FXSAVE_SIZE);
+        this.fpSize = FXSAVE_SIZE;
+        return;
+      }
+      // Keep the kernel's software-reserved bytes and the second magic
+      // number. XSTATE_BV with only x87 and SSE resets the other components.
+      this.fp.set(state.subarray(0, SW_RESERVED));
+      this.fp.fill(0, FXSAVE_SIZE, size);
+      new DataView(this.fp.buffer, FXSAVE_SIZE, 8).setBigUint64(0, XFEATURE_FP_SSE, true);
       return;
     }
-    // Keep the kernel's software-reserved bytes, and mark x87 and SSE as
-    // present in XSTATE_BV so that the kernel loads them from the image.
-    this.fp.set(state.subarray(0, SW_RESERVED));
-    const header = new DataView(this.fp.buffer, FXSAVE_SIZE, 8);
-    header.setBigUint64(0, header.getBigUint64(0, true) | XFEATURE_FP_SSE, true);
+    const size = xsaveSizeOf(state);
+    if (size !== state.length || size + MAGIC2_SIZE > this.fp.length) {
+      throw new RangeError(`FPU state must be a ${FXSAVE_SIZE}-byte FXSAVE image or an XSAVE image from readFpState, got ${state.length} bytes`);
+    }
+    this.fp.set(state);
+    new DataView(this.fp.buffer, size, MAGIC2_SIZE).setUint32(0, FP_XSTATE_MAGIC2, true);
+    this.fpSize = size + MAGIC2_SIZE;
+  }
+
+  /** Returns the size of the XSAVE image in `fp` without the second magic number, or undefined for a bare FXSAVE image. */
+  private xsaveSize(): number | undefined {
+    if (this.fpSize <= FXSAVE_SIZE) return undefined;
+    const size = xsaveSizeOf(this.fp);
+    return size !== undefined && size + MAGIC2_SIZE <= this.fpSize ? size : undefined;
   }
 
   switchTo(as: AddressSpace): Promise<Trap> {

@@ -126,7 +126,7 @@ describe("systrap contexts", () => {
     expect(context.regs.get(UserRegsOffset.rbx)).toBe(0xabcdn);
   });
 
-  it("reads and writes the FXSAVE area", async () => {
+  it("reads and writes the FPU state", async () => {
     const { as, context } = load(`
         movq rbx, xmm0
         mov eax, 39
@@ -152,11 +152,13 @@ describe("systrap contexts", () => {
     expect((await context.switchTo(as)).kind).toBe("syscall");
     expect(context.regs.get(UserRegsOffset.rbx)).toBe(0x1111n);
 
-    // After a run, writing the legacy area keeps the upper halves of the YMM registers.
+    // After a run, the image is an XSAVE image; written back with a new XMM0,
+    // it keeps the upper halves of the YMM registers.
     context.regs.set(UserRegsOffset.rbx, 0x2222n);
     expect((await context.switchTo(as)).kind).toBe("syscall");
     const state = context.readFpState();
     const view = new DataView(state.buffer);
+    expect(state.length).toBeGreaterThan(512);
     expect(view.getBigUint64(XMM0, true)).toBe(0x2222n);
     view.setBigUint64(XMM0, 0x3333n, true);
     context.writeFpState(state);

@@ -100,12 +100,20 @@ export interface Context {
    */
   switchTo(as: AddressSpace): Promise<Trap>;
   /**
-   * Returns a copy of the FPU/SSE state in FXSAVE format (512 bytes), as the
-   * application left it at its last trap. Signal frames and fork use it;
-   * a platform without it gives new frames and children the initial state.
+   * Returns a copy of the FPU and extended register state as the application
+   * left it at its last trap, as Linux puts it in a signal frame without the
+   * trailing FP_XSTATE_MAGIC2: an XSAVE image in the standard format whose
+   * software-reserved bytes (struct _fpx_sw_bytes) give its size and
+   * features, or a bare 512-byte FXSAVE image where the platform has no
+   * XSAVE state. Signal frames and fork use it. A platform without it gives
+   * new frames and children the initial state.
    */
   readFpState?(): Uint8Array;
-  /** Replaces the FPU/SSE state (FXSAVE format, 512 bytes) that the next switch loads. */
+  /**
+   * Replaces the state that the next switch loads with an image from
+   * readFpState, or with a bare FXSAVE image, which leaves every component
+   * other than x87 and SSE in its initial state.
+   */
   writeFpState?(state: Uint8Array): void;
   /** Makes a running or the next `switchTo` return an InterruptTrap soon. */
   interrupt(): void;

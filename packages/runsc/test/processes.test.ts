@@ -4,19 +4,30 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { leftoverSandboxProcesses, makeTempDir, PLATFORMS, runNative, runSandboxed, RUNSC_BIN } from "./harness";
+import { DIFFERENTIAL_PLATFORMS, leftoverSandboxProcesses, makeTempDir, PLATFORMS, runNative, runSandboxed, RUNSC_BIN } from "./harness";
 
 let work: ReturnType<typeof makeTempDir>;
 
 beforeAll(() => {
   work = makeTempDir("runsc-processes");
   writeFileSync(join(work.path, "no-interpreter.sh"), "#!/no/such/interpreter\n", { mode: 0o755 });
-  for (const name of ["signals", "child_signals", "job_control"]) {
+  for (const name of ["signals", "child_signals", "job_control", "vector_signal"]) {
     execFileSync("gcc", ["-O1", "-o", join(work.path, name), join(__dirname, `fixtures/${name}.c`)]);
   }
 });
 
 afterAll(() => work?.dispose());
+
+describe.each(DIFFERENTIAL_PLATFORMS)("signal frames on %s", (platform) => {
+  it("carry the vector registers", () => {
+    const native = runNative([join(work.path, "vector_signal")]);
+    const sandboxed = runSandboxed([join(work.path, "vector_signal")], { runscArgs: [`--platform=${platform}`] });
+    // kvm's guest runs without XSAVE enabled, so AVX is not usable there.
+    const expected = platform === "kvm" ? `${native.stdout.split("\n")[0]}\nAVX: not usable\n` : native.stdout;
+    expect(sandboxed.stdout).toBe(expected);
+    expect(sandboxed.status).toBe(native.status);
+  });
+});
 
 describe.each(PLATFORMS)("processes on %s", (platform) => {
   const runscArgs = [`--platform=${platform}`];

@@ -1,11 +1,14 @@
 import { Errno, SignalDefaultAction, signalDefaultAction, SyscallError, UserRegsOffset } from "@sandbox/abi";
 import { exitThreadGroup } from "./exit";
+import { FXSAVE_SIZE, frameFpState, initialFxsave, restoredFpState } from "./fpstate";
 import { continueThreadGroup, isOrphanedProcessGroup, STOP_SIGNALS, stopThreadGroup } from "./job-control";
 import type { Task } from "./task";
 import type { ExitStatus, SignalInfo, ThreadGroup } from "./thread-group";
 
 const SIGKILL = 9;
 const SIGSEGV = 11;
+/** si_code of a signal the kernel sent on its own. */
+const SI_KERNEL = 0x80;
 const SIGSTOP = 19;
 const SIGCONT = 18;
 const SIG_DFL = 0n;
@@ -29,11 +32,14 @@ const UNBLOCKABLE = bit(SIGKILL) | bit(SIGSTOP);
 
 /** Size of the x86-64 red zone below the stack pointer that a signal frame skips. */
 const RED_ZONE = 128;
-const FXSAVE_SIZE = 512;
 const UCONTEXT_SIZE = 304;
 const SIGINFO_SIZE = 128;
 /** struct rt_sigframe: the return address, the ucontext and the siginfo. */
 const FRAME_SIZE = 8 + UCONTEXT_SIZE + SIGINFO_SIZE;
+/** uc_flags as Linux sets them on x86-64: an XSAVE image (UC_FP_XSTATE), and ss saved in the sigcontext. */
+const UC_FP_XSTATE = 0x1n;
+const UC_SIGCONTEXT_SS = 0x2n;
+const UC_STRICT_RESTORE_SS = 0x4n;
 const UC_STACK = 16;
 const UC_MCONTEXT = 40;
 const UC_SIGMASK = UC_MCONTEXT + 256;
@@ -263,8 +269,8 @@ function setupFrame(task: Task, info: SignalInfo): void {
   const useAltStack = (action.flags & SA_ONSTACK) !== 0n && (stack.flags & SS_DISABLE) === 0 && !onAltStack(task, regs.rsp);
   if (useAltStack) sp = stack.sp + stack.size;
 
-  const fpState = task.context.readFpState?.() ?? new Uint8Array(FXSAVE_SIZE);
-  sp -= FXSAVE_SIZE;
+  const fpState = frameFpState(task.context.readFpState?.() ?? initialFxsave());
+  sp -= fpState.length;
   sp -= sp % 64;
   const fpAddr = sp;
   let frame = sp - FRAME_SIZE;
@@ -274,6 +280,8 @@ function setupFrame(task: Task, info: SignalInfo): void {
   const view = new DataView(bytes.buffer);
   view.setBigUint64(0, action.restorer, true);
   const uc = FRAME_UCONTEXT;
+  const xsave = fpState.length > FXSAVE_SIZE ? UC_FP_XSTATE : 0n;
+  view.setBigUint64(uc, xsave | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS, true);
   view.setBigUint64(uc + UC_STACK, BigInt(stack.sp), true);
   view.setInt32(uc + UC_STACK + 8, onAltStack(task, regs.rsp) ? SS_ONSTACK : stack.flags & SS_DISABLE, true);
   view.setBigUint64(uc + UC_STACK + 16, BigInt(stack.size), true);
@@ -324,7 +332,16 @@ export function sigreturn(task: Task): void {
   regs.set(UserRegsOffset.origRax, -1n);
 
   const fpAddr = Number(view.getBigUint64(mc + 184, true));
-  if (fpAddr !== 0) task.context.writeFpState?.(task.mm.copyIn(fpAddr, FXSAVE_SIZE));
+  const current = task.context.readFpState?.();
+  if (current !== undefined) {
+    const restored = restoredFpState((addr, length) => task.mm.copyIn(addr, length), fpAddr, current);
+    if (restored === undefined) {
+      // Linux's badframe: the registers are restored, then SIGSEGV follows.
+      deliverFaultSignal(task, SIGSEGV, SI_KERNEL, 0);
+      return;
+    }
+    task.context.writeFpState?.(restored);
+  }
 
   const stackFlags = view.getInt32(FRAME_UCONTEXT + UC_STACK + 8, true);
   const stackSp = Number(view.getBigUint64(FRAME_UCONTEXT + UC_STACK, true));
