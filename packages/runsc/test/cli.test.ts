@@ -229,6 +229,16 @@ describe("scheduling", () => {
   });
 });
 
+describe("stdio", () => {
+  it("opens host pipes again through /dev/stdin and /dev/stdout", () => {
+    const inner = "cat /dev/stdin > /dev/stdout";
+    const script = `echo through-host-pipes | ${process.execPath} ${RUNSC_BIN} do /bin/sh -c '${inner}' | cat`;
+    const result = runNative(["/bin/sh", "-c", script]);
+    expect(result.stdout).toBe("through-host-pipes\n");
+    expect(result.status).toBe(0);
+  });
+});
+
 describe("environment", () => {
   it("passes the caller's UV_THREADPOOL_SIZE to the program, and none of runsc's own", () => {
     const script = "echo ${UV_THREADPOOL_SIZE-unset}";

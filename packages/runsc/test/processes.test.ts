@@ -52,6 +52,10 @@ describe.each(PLATFORMS)("processes on %s", (platform) => {
     expectSameRun(["/bin/bash", join(__dirname, "fixtures/shell_features.sh")]);
   });
 
+  it("opens through /dev/fd and /proc/self/fd", () => {
+    expectSameRun(["/bin/bash", join(__dirname, "fixtures/fd_links.sh")]);
+  });
+
   it("python3 subprocess", () => {
     expectSameRun(["/usr/bin/python3", "-c", 'import subprocess,os; print(subprocess.run(["echo","hi"],capture_output=True).stdout, os.getpid()>0)']);
   });

@@ -1,3 +1,5 @@
+import type { VirtualDentry } from "./Dentry";
+import type { FileDescription } from "./FileDescription";
 import type { Permissions } from "./permission";
 import type { Owner, SetAttr, Stat } from "./Stat";
 
@@ -37,6 +39,13 @@ export interface FileSystem {
  * VirtualFileSystem) and never "." or "..". Write operations of a read-only
  * file system throw EROFS.
  */
+/**
+ * The destination of a magic link: a file in the tree, or an open file
+ * without a place there (a pipe or a host descriptor), which only open and
+ * stat follow.
+ */
+export type MagicLinkTarget = { readonly vd: VirtualDentry } | { readonly file: FileDescription };
+
 export interface Inode extends Permissions {
   readonly fs: FileSystem;
   /** Inode number, unique within the file system while the inode exists. */
@@ -50,6 +59,12 @@ export interface Inode extends Permissions {
 
   /** Returns the target of this symbolic link. */
   readlink(): string;
+
+  /**
+   * For a magic link such as /proc/[pid]/fd/N: where following the link
+   * leads instead of its text, or undefined to follow the text.
+   */
+  magicLink?(): MagicLinkTarget | undefined;
 
   /**
    * Opens this file. `flags` are the open flags after the VFS handled
@@ -174,4 +189,11 @@ export interface FileDescriptionImpl {
 
   /** Frees what the open file holds. Called once, when the last reference goes. */
   release(): void;
+
+  /**
+   * Opens this file again with `flags`, for an open through a magic link of
+   * a file without a place in the tree. Without it, such an open fails with
+   * ENXIO, as for a socket on Linux.
+   */
+  reopen?(flags: number): FileDescriptionImpl;
 }

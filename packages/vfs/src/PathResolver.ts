@@ -3,6 +3,7 @@ import { MAXSYMLINKS, NAME_MAX, PATH_MAX, X_OK } from "./constants";
 import type { Credentials } from "./Credentials";
 import { sameVirtualDentry, type VirtualDentry } from "./Dentry";
 import { checkAccess } from "./permission";
+import type { FileDescription } from "./FileDescription";
 
 /** The directory and last component of a path, for operations that create or remove a name. */
 export interface ParentAndName {
@@ -54,6 +55,8 @@ function componentsReversed(path: string): string[] {
  */
 export class PathResolver {
   private symlinks = 0;
+  /** The open file that the last walk reached through a final magic link, for open to take. */
+  private magicFile: FileDescription | undefined;
 
   constructor(
     private readonly creds: Credentials,
@@ -70,6 +73,7 @@ export class PathResolver {
     const trailingSlash = path.endsWith("/");
     const stack = componentsReversed(path);
     const from = path.startsWith("/") ? this.root : start;
+    this.magicFile = undefined;
     const { vd, mustBeDirectory } = this.walk(from, stack, followFinal || trailingSlash);
     if ((trailingSlash || mustBeDirectory) && !vd.dentry.isDirectory) {
       throw new SyscallError(Errno.ENOTDIR);
@@ -115,12 +119,43 @@ export class PathResolver {
     return child === undefined ? undefined : { mount: parent.mount, dentry: child };
   }
 
-  /** Counts one more symbolic link and returns its target. Throws ELOOP past MAXSYMLINKS. */
-  readSymlink(link: VirtualDentry): string {
+  /**
+   * Returns the open file that the last resolve reached through a final
+   * magic link to a file without a place in the tree, and clears it. The
+   * dentry that resolve returned is then the link's.
+   */
+  takeMagicFile(): FileDescription | undefined {
+    const file = this.magicFile;
+    this.magicFile = undefined;
+    return file;
+  }
+
+  /**
+   * Follows `link` if it is a magic link, counting it as a symbolic link.
+   * Returns where it leads, or the link itself where it leads to a file
+   * without a place in the tree, which takeMagicFile then returns. Returns
+   * undefined for an ordinary symbolic link.
+   */
+  followMagicLink(link: VirtualDentry): VirtualDentry | undefined {
+    const magic = link.dentry.inode.magicLink?.();
+    if (magic === undefined) return undefined;
+    this.countSymlink();
+    if ("vd" in magic) return magic.vd;
+    this.magicFile = magic.file;
+    return link;
+  }
+
+  /** Counts one more symbolic link. Throws ELOOP past MAXSYMLINKS. */
+  private countSymlink(): void {
     this.symlinks++;
     if (this.symlinks > MAXSYMLINKS) {
       throw new SyscallError(Errno.ELOOP);
     }
+  }
+
+  /** Counts one more symbolic link and returns its target. Throws ELOOP past MAXSYMLINKS. */
+  readSymlink(link: VirtualDentry): string {
+    this.countSymlink();
     const target = link.dentry.inode.readlink();
     if (target.length === 0) {
       throw new SyscallError(Errno.ENOENT, "empty symbolic link");
@@ -172,6 +207,14 @@ export class PathResolver {
       const next = this.step(vd, name);
       if (!next.dentry.isSymlink || (isLast && !followFinal)) {
         vd = next;
+        continue;
+      }
+
+      const magic = this.followMagicLink(next);
+      if (magic !== undefined) {
+        // A file without a place in the tree ends the walk at the link.
+        if (this.magicFile !== undefined && !isLast) throw new SyscallError(Errno.ENOTDIR);
+        vd = magic;
         continue;
       }
 

@@ -8,7 +8,7 @@ export { Credentials } from "./Credentials";
 export { checkAccess, checkExecute, checkSticky, mayAccess, type Permissions } from "./permission";
 export type { Owner, SetAttr, Stat, Timespec } from "./Stat";
 export { timespecNow } from "./Stat";
-export type { DirentEmitter, FileDescriptionImpl, FileSystem, Inode } from "./FileSystem";
+export type { DirentEmitter, FileDescriptionImpl, FileSystem, Inode, MagicLinkTarget } from "./FileSystem";
 export type { Dentry, VirtualDentry } from "./Dentry";
 export type { Mount } from "./Mount";
 export { VirtualFileSystem, type MountOptions } from "./VirtualFileSystem";

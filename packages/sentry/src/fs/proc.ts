@@ -1,5 +1,5 @@
 // procfs: the Sentry's /proc, built from its own processes, never the host's.
-import type { Inode, Mount } from "@sandbox/vfs";
+import type { Inode, MagicLinkTarget, Mount } from "@sandbox/vfs";
 import type { Kernel } from "../kernel/kernel";
 import type { Task } from "../kernel/task";
 import type { ThreadGroup } from "../kernel/thread-group";
@@ -99,17 +99,23 @@ export class ProcFileSystem extends SyntheticFileSystem {
     const map: Entries = new Map();
     const vfs = this.kernel.options.vfs;
     for (const fd of group.fdTable.fds()) {
-      map.set(String(fd), () =>
-        new SyntheticSymlink(this, `${path}/${fd}`, () => {
-          const file = group.fdTable.lookup(fd);
-          if (file === undefined) return "";
-          if (file.vd !== undefined) return vfs.pathOf(group.fs.root, file.vd);
-          const stat = file.stat();
-          const type = stat.mode & 0o170000;
-          // NOTE: a file without a path links to a "type:[inode]" name, as Linux shows pipes; opening it through the link fails.
-          return type === 0o010000 ? `pipe:[${stat.ino}]` : `anon_inode:[${stat.ino}]`;
-        }),
-      );
+      const target = () => {
+        const file = group.fdTable.lookup(fd);
+        if (file === undefined) return "";
+        if (file.vd !== undefined) return vfs.pathOf(group.fs.root, file.vd);
+        const stat = file.stat();
+        const type = stat.mode & 0o170000;
+        // A file without a path links to a "type:[inode]" name, as Linux shows pipes.
+        return type === 0o010000 ? `pipe:[${stat.ino}]` : `anon_inode:[${stat.ino}]`;
+      };
+      // As on Linux, following the link leads to the open file itself, so
+      // that a pipe, a deleted file or the sandbox's stdio can be opened.
+      const magic = (): MagicLinkTarget | undefined => {
+        const file = group.fdTable.lookup(fd);
+        if (file === undefined) return undefined;
+        return file.vd !== undefined ? { vd: file.vd } : { file };
+      };
+      map.set(String(fd), () => new SyntheticSymlink(this, `${path}/${fd}`, target, undefined, magic));
     }
     return map;
   }

@@ -1,7 +1,7 @@
 // Read-only synthetic file system nodes whose content is computed when
 // they are opened: the building blocks of procfs.
 import { Errno, SyscallError } from "@sandbox/abi";
-import type { DirentEmitter, FileDescriptionImpl, FileSystem, Inode, Stat } from "@sandbox/vfs";
+import type { DirentEmitter, FileDescriptionImpl, FileSystem, Inode, MagicLinkTarget, Stat } from "@sandbox/vfs";
 
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -145,19 +145,28 @@ export class SyntheticFile extends SyntheticInode {
   }
 }
 
-/** A symbolic link whose target is computed when it is read. */
+/**
+ * A symbolic link whose target is computed when it is read. With `magic`,
+ * it is a magic link: following it leads to what `magic` returns, not to
+ * the text.
+ */
 export class SyntheticSymlink extends SyntheticInode {
   constructor(
     fs: SyntheticFileSystem,
     path: string,
     private readonly target: () => string,
     owner?: { uid: number; gid: number },
+    private readonly magic?: () => MagicLinkTarget | undefined,
   ) {
     super(fs, path, S_IFLNK | 0o777, owner?.uid, owner?.gid);
   }
 
   override readlink(): string {
     return this.target();
+  }
+
+  magicLink(): MagicLinkTarget | undefined {
+    return this.magic?.();
   }
 
   open(): FileDescriptionImpl {

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, readSync, writeSync } from "node:fs";
-import { SyscallError } from "@sandbox/abi";
+import { Errno, SyscallError } from "@sandbox/abi";
 import { S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from "../constants";
 import type { FileDescriptionImpl } from "../FileSystem";
 import type { Stat } from "../Stat";
@@ -42,6 +42,8 @@ export class HostFdFile implements FileDescriptionImpl {
   /** Implements lseek(2) on the host descriptor; present for a regular file only. */
   readonly seek?: (current: number, offset: number, whence: number) => number;
   private readonly pollable: boolean;
+  /** Whether the host descriptor is a socket, which Linux does not open again through /proc/self/fd. */
+  private readonly socket: boolean;
   private released = false;
 
   constructor(
@@ -52,6 +54,7 @@ export class HostFdFile implements FileDescriptionImpl {
       throw new RangeError(`invalid host descriptor ${hostFd}: expected a non-negative integer`);
     }
     const type = Number(hostCall(() => fstatSync(hostFd, { bigint: true })).mode) & S_IFMT;
+    this.socket = type === S_IFSOCK;
     this.pollable = type === S_IFIFO || type === S_IFSOCK || type === S_IFCHR;
     if (type === S_IFREG) {
       // The host offset of a file given as stdin (`< file`) moves, and the
@@ -107,6 +110,22 @@ export class HostFdFile implements FileDescriptionImpl {
     }
     const poller = this.options.poller ?? (sharedPoller ??= new HostPoller());
     return poller.watch(this.hostFd, mask, waiter);
+  }
+
+  /**
+   * Opens the file again, as an open of /dev/stdout does: the new file uses
+   * the same host descriptor, so it needs one that this file does not own.
+   * Access modes that the host descriptor lacks fail at the first I/O. As
+   * on Linux, a socket cannot be opened this way.
+   */
+  reopen(_flags: number): FileDescriptionImpl {
+    if (this.socket) {
+      throw new SyscallError(Errno.ENXIO, `host descriptor ${this.hostFd} is a socket`);
+    }
+    if (this.options.ownsFd === true) {
+      throw new SyscallError(Errno.ENXIO, `host descriptor ${this.hostFd} cannot be opened again`);
+    }
+    return new HostFdFile(this.hostFd, this.options);
   }
 
   release(): void {

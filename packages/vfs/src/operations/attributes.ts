@@ -51,7 +51,10 @@ export function statAt(ctx: FsContext, dir: FileDescription | undefined, path: s
   if (path.length === 0 && (atFlags & AT_EMPTY_PATH) !== 0 && dir !== undefined) {
     return dir.stat();
   }
-  return resolveTarget(ctx, dir, path, atFlags).dentry.inode.stat();
+  const resolver = newResolver(ctx);
+  const vd = resolveAt(ctx, resolver, dir, path, atFlags, (atFlags & AT_SYMLINK_NOFOLLOW) === 0);
+  // A magic link to a pipe or a host descriptor stats the open file.
+  return resolver.takeMagicFile()?.stat() ?? vd.dentry.inode.stat();
 }
 
 /**

@@ -84,6 +84,10 @@ export function openAt(
   } else {
     vd = resolver.resolve(start, path, (flags & O_NOFOLLOW) === 0);
   }
+  const magicFile = resolver.takeMagicFile();
+  if (magicFile !== undefined) {
+    return reopen(ctx, magicFile, flags);
+  }
 
   const inode = vd.dentry.inode;
   const type = inode.mode & S_IFMT;
@@ -193,9 +197,38 @@ function openOrCreate(
     if ((flags & O_NOFOLLOW) !== 0) {
       throw new SyscallError(Errno.ELOOP);
     }
+    const magic = resolver.followMagicLink(found);
+    if (magic !== undefined) {
+      return { vd: magic, created: false };
+    }
     const target = resolver.readSymlink(found);
     ({ parent, name, trailingSlash } = resolver.resolveParent(parent, target));
   }
+}
+
+/**
+ * Opens `file`, a file without a place in the tree that a magic link such
+ * as /proc/self/fd/N leads to, as a new description with `flags`. As on
+ * Linux, the permissions of the file apply, and a pipe opens as a FIFO does.
+ */
+function reopen(ctx: FsContext, file: FileDescription, flags: number): FileDescription {
+  if ((flags & O_PATH) !== 0) {
+    return new FileDescription(new PathFile(() => file.impl.stat()), flags);
+  }
+  const stat = file.impl.stat();
+  const accessMode = flags & O_ACCMODE;
+  let access = 0;
+  if (accessMode === O_RDONLY || accessMode === O_RDWR) {
+    access |= R_OK;
+  }
+  if (accessMode === O_WRONLY || accessMode === O_RDWR) {
+    access |= W_OK;
+  }
+  checkAccess(ctx.creds, stat, access);
+  if (file.impl.reopen === undefined) {
+    throw new SyscallError(Errno.ENXIO, "this kind of file cannot be opened again");
+  }
+  return new FileDescription(file.impl.reopen(flags), flags | O_LARGEFILE);
 }
 
 /** The I/O half of an O_PATH description: the file can be named and stat'ed, nothing else. */

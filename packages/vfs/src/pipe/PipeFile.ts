@@ -1,4 +1,5 @@
 import { Errno, PollEvents, SyscallError } from "@sandbox/abi";
+import { O_ACCMODE, O_RDONLY, O_WRONLY } from "../constants";
 import type { FileDescription } from "../FileDescription";
 import type { FileDescriptionImpl } from "../FileSystem";
 import type { Stat } from "../Stat";
@@ -123,6 +124,16 @@ export class PipeFile implements FileDescriptionImpl {
 
   watch(mask: number, waiter: () => void): () => void {
     return this.pipe.queue.add(mask, waiter);
+  }
+
+  /**
+   * Opens the pipe again, as an open of /proc/self/fd/N does: the access
+   * mode of `flags` picks the ends. Unlike a FIFO, an anonymous pipe opens
+   * at once without a peer (Linux's fifo_open skips the wait for pipes).
+   */
+  reopen(flags: number): FileDescriptionImpl {
+    const accessMode = flags & O_ACCMODE;
+    return new PipeFile(this.pipe, this.statPipe, { reader: accessMode !== O_WRONLY, writer: accessMode !== O_RDONLY });
   }
 
   release(): void {
