@@ -1,5 +1,5 @@
 import { readSync } from "node:fs";
-import { Registers, UserRegsOffset, USER_CS, USER_DS, USER_EFLAGS } from "@sandbox/abi";
+import { FXSAVE_SIZE, FXSAVE_SW_RESERVED, Registers, UserRegsOffset, USER_CS, USER_DS, USER_EFLAGS, XFEATURE_MASK_FPSSE } from "@sandbox/abi";
 import {
   type AddressRange,
   type AddressSpace,
@@ -83,13 +83,6 @@ export class KvmAddressSpace implements AddressSpace {
   }
 }
 
-/** Size of the legacy FXSAVE area at the start of an XSAVE image. */
-const FXSAVE_SIZE = 512;
-/** Offset of the software-reserved bytes of the FXSAVE area, which signal frames use. */
-const SW_RESERVED = 464;
-/** The x87 and SSE bits of XSTATE_BV in the XSAVE header. */
-const XFEATURE_FP_SSE = 3n;
-
 /** One application thread: its registers and FPU state, run on the platform's vCPU. */
 export class KvmContext implements Context {
   readonly regs = new Registers();
@@ -114,7 +107,7 @@ export class KvmContext implements Context {
    */
   readFpState(): Uint8Array {
     const legacy = this.platform.fpuImageOf(this).slice(0, FXSAVE_SIZE);
-    legacy.fill(0, SW_RESERVED);
+    legacy.fill(0, FXSAVE_SW_RESERVED);
     return legacy;
   }
 
@@ -122,10 +115,10 @@ export class KvmContext implements Context {
   writeFpState(state: Uint8Array): void {
     if (state.length !== FXSAVE_SIZE) throw new RangeError(`FPU state must be ${FXSAVE_SIZE} bytes, got ${state.length}`);
     this.platform.takeFpuFrom(this);
-    this.xsave.set(state.subarray(0, SW_RESERVED));
+    this.xsave.set(state.subarray(0, FXSAVE_SW_RESERVED));
     // KVM_SET_XSAVE loads x87 and SSE from the image only where XSTATE_BV says so.
     const header = new DataView(this.xsave.buffer, this.xsave.byteOffset + FXSAVE_SIZE, 8);
-    header.setBigUint64(0, header.getBigUint64(0, true) | XFEATURE_FP_SSE, true);
+    header.setBigUint64(0, header.getBigUint64(0, true) | XFEATURE_MASK_FPSSE, true);
   }
 
   /** Takes a pending interrupt request; true if there was one. */

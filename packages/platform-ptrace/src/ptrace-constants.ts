@@ -32,8 +32,6 @@ export const SYSCALL_STOP = SIGTRAP | 0x80;
 export const SEGV_MAPERR = 1;
 export const SEGV_ACCERR = 2;
 
-/** Size of the FXSAVE area that PTRACE_GETFPREGS/SETFPREGS transfer. */
-export const FXSAVE_SIZE = 512;
 
 /** Size of siginfo_t. */
 export const SIGINFO_SIZE = 128;

@@ -1,5 +1,18 @@
 import { writeSync } from "node:fs";
-import { Registers, UserRegsOffset, USER_CS, USER_DS, USER_EFLAGS } from "@sandbox/abi";
+import {
+  FP_XSTATE_MAGIC1,
+  FP_XSTATE_MAGIC2_SIZE,
+  FXSAVE_SIZE,
+  FXSAVE_SW_RESERVED,
+  initialFxsave,
+  Registers,
+  UserRegsOffset,
+  USER_CS,
+  USER_DS,
+  USER_EFLAGS,
+  XFEATURE_MASK_FPSSE,
+  XSAVE_HEADER_END,
+} from "@sandbox/abi";
 import {
   type AddressRange,
   type AddressSpace,
@@ -13,7 +26,6 @@ import {
 } from "@sandbox/platform";
 import * as host from "./host.native";
 import {
-  FXSAVE_SIZE,
   PtraceRequest,
   SEGV_ACCERR,
   SIGBUS,
@@ -39,26 +51,6 @@ const HIGH_FD = 100;
 /** Lowest address the application may map (the host's usual vm.mmap_min_addr). */
 const MIN_USER_ADDRESS = 0x10000;
 
-/** Offset of the software-reserved bytes of the FXSAVE area, which Linux uses for its XSAVE data. */
-const SW_RESERVED = 464;
-/** End of the XSAVE header that follows the FXSAVE area. */
-const XSAVE_HEADER_END = FXSAVE_SIZE + 64;
-/** The x87 and SSE bits of XSTATE_BV in the XSAVE header. */
-const XFEATURE_FP_SSE = 3n;
-const FP_XSTATE_MAGIC1 = 0x4650_5853;
-/** Size of FP_XSTATE_MAGIC2, which follows an XSAVE image in a signal frame. */
-const MAGIC2_SIZE = 4;
-
-/** Returns the initial FXSAVE image of a new thread: x87 control word 0x37f, MXCSR 0x1f80. */
-function initialFpState(): Uint8Array {
-  const state = new Uint8Array(FXSAVE_SIZE);
-  const view = new DataView(state.buffer);
-  view.setUint16(0, 0x37f, true);
-  view.setUint32(24, 0x1f80, true);
-  view.setUint32(28, 0xffff, true);
-  return state;
-}
-
 /**
  * Rewrites the software-reserved bytes of an NT_X86_XSTATE image, where
  * ptrace puts XCR0 (see struct user_xstateregs in Linux's asm/user.h), into
@@ -66,20 +58,20 @@ function initialFpState(): Uint8Array {
  */
 function ptraceToFrameBytes(image: Uint8Array): void {
   const view = new DataView(image.buffer, image.byteOffset, FXSAVE_SIZE);
-  const xcr0 = view.getBigUint64(SW_RESERVED, true);
-  image.fill(0, SW_RESERVED, FXSAVE_SIZE);
-  view.setUint32(SW_RESERVED, FP_XSTATE_MAGIC1, true);
-  view.setUint32(SW_RESERVED + 4, image.length + MAGIC2_SIZE, true);
-  view.setBigUint64(SW_RESERVED + 8, xcr0, true);
-  view.setUint32(SW_RESERVED + 16, image.length, true);
+  const xcr0 = view.getBigUint64(FXSAVE_SW_RESERVED, true);
+  image.fill(0, FXSAVE_SW_RESERVED, FXSAVE_SIZE);
+  view.setUint32(FXSAVE_SW_RESERVED, FP_XSTATE_MAGIC1, true);
+  view.setUint32(FXSAVE_SW_RESERVED + 4, image.length + FP_XSTATE_MAGIC2_SIZE, true);
+  view.setBigUint64(FXSAVE_SW_RESERVED + 8, xcr0, true);
+  view.setUint32(FXSAVE_SW_RESERVED + 16, image.length, true);
 }
 
 /** Turns the software-reserved bytes of a signal frame's XSAVE image back into ptrace's: XCR0 only. */
 function frameToPtraceBytes(image: Uint8Array): void {
   const view = new DataView(image.buffer, image.byteOffset, FXSAVE_SIZE);
-  const features = view.getBigUint64(SW_RESERVED + 8, true);
-  image.fill(0, SW_RESERVED, FXSAVE_SIZE);
-  view.setBigUint64(SW_RESERVED, features, true);
+  const features = view.getBigUint64(FXSAVE_SW_RESERVED + 8, true);
+  image.fill(0, FXSAVE_SW_RESERVED, FXSAVE_SIZE);
+  view.setBigUint64(FXSAVE_SW_RESERVED, features, true);
 }
 
 /** An application address space held by one stub process. */
@@ -126,7 +118,7 @@ class PtraceContext implements Context {
    * (from NT_X86_XSTATE, whose software-reserved bytes describe it) or a
    * bare FXSAVE image. Its first fpLength bytes count.
    */
-  private fp = initialFpState();
+  private fp = initialFxsave();
   private fpLength = FXSAVE_SIZE;
   private readonly siginfo = new Uint8Array(SIGINFO_SIZE);
   private readonly siginfoView = new DataView(this.siginfo.buffer);
@@ -245,9 +237,9 @@ class PtraceContext implements Context {
 
   /** Puts x87 and SSE state from the FXSAVE image `legacy` into the XSAVE image, with every other component initial. */
   private setLegacyOnly(legacy: Uint8Array): void {
-    this.fp.set(legacy.subarray(0, SW_RESERVED));
+    this.fp.set(legacy.subarray(0, FXSAVE_SW_RESERVED));
     this.fp.fill(0, FXSAVE_SIZE, this.fpLength);
-    new DataView(this.fp.buffer, FXSAVE_SIZE, 8).setBigUint64(0, XFEATURE_FP_SSE, true);
+    new DataView(this.fp.buffer, FXSAVE_SIZE, 8).setBigUint64(0, XFEATURE_MASK_FPSSE, true);
   }
 
   private classify(thread: StubThread, signal: number): Trap {

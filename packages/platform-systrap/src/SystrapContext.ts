@@ -1,4 +1,19 @@
-import { Registers, USER_CS, USER_DS, USER_EFLAGS, USER_REGS_SIZE, UserRegsOffset } from "@sandbox/abi";
+import {
+  FP_XSTATE_MAGIC2,
+  FP_XSTATE_MAGIC2_SIZE,
+  FXSAVE_SIZE,
+  FXSAVE_SW_RESERVED,
+  initialFxsave,
+  Registers,
+  USER_CS,
+  USER_DS,
+  USER_EFLAGS,
+  USER_REGS_SIZE,
+  UserRegsOffset,
+  XFEATURE_MASK_FPSSE,
+  XSAVE_HEADER_END,
+  xsaveLayout,
+} from "@sandbox/abi";
 import type { AddressSpace, Context, Trap } from "@sandbox/platform";
 import { ControlRegion } from "./ControlRegion";
 import type { CpuSpreader } from "./CpuSpreader";
@@ -12,34 +27,10 @@ import { SystrapAddressSpace } from "./SystrapAddressSpace";
 const SIGUSR2 = 12;
 /** Sleep between checks in `waitSync`; the stub does not wake the futex it leaves. */
 const WAIT_SLICE_NS = 200_000;
-/** Size of the legacy FXSAVE area at the start of an XSAVE image. */
-const FXSAVE_SIZE = 512;
-/** Offset of the software-reserved bytes of the FXSAVE area, which Linux uses for its XSAVE signal frame data. */
-const SW_RESERVED = 464;
-/** The x87 and SSE bits of XSTATE_BV in the XSAVE header. */
-const XFEATURE_FP_SSE = 3n;
-const FP_XSTATE_MAGIC1 = 0x4650_5853;
-const FP_XSTATE_MAGIC2 = 0x4650_5845;
-/** Size of FP_XSTATE_MAGIC2, which follows an XSAVE image in a signal frame. */
-const MAGIC2_SIZE = 4;
-
-/** Returns the image size that the software-reserved bytes of `image` give, or undefined without the XSAVE magic. */
+/** Returns the size of the XSAVE image that the software-reserved bytes of `image` describe, or undefined for a bare FXSAVE image. */
 function xsaveSizeOf(image: Uint8Array): number | undefined {
-  if (image.length < FXSAVE_SIZE) return undefined;
-  const view = new DataView(image.buffer, image.byteOffset, FXSAVE_SIZE);
-  if (view.getUint32(SW_RESERVED, true) !== FP_XSTATE_MAGIC1) return undefined;
-  const size = view.getUint32(SW_RESERVED + 16, true);
-  return size >= FXSAVE_SIZE + 64 ? size : undefined;
-}
-
-/** Builds the FXSAVE image of a new thread: x87 control word 0x37f, MXCSR 0x1f80. */
-function initialFxsave(): Uint8Array {
-  const state = new Uint8Array(FXSAVE_SIZE);
-  const view = new DataView(state.buffer);
-  view.setUint16(0, 0x37f, true);
-  view.setUint32(24, 0x1f80, true);
-  view.setUint32(28, 0xffff, true);
-  return state;
+  const size = xsaveLayout(image)?.size;
+  return size !== undefined && size >= XSAVE_HEADER_END ? size : undefined;
 }
 const INTERRUPT_TRAP: Trap = Object.freeze({ kind: "interrupt" });
 
@@ -117,7 +108,7 @@ export class SystrapContext implements Context {
     const size = this.xsaveSize();
     if (size === undefined) {
       const state = this.fp.slice(0, FXSAVE_SIZE);
-      state.fill(0, SW_RESERVED, FXSAVE_SIZE);
+      state.fill(0, FXSAVE_SW_RESERVED, FXSAVE_SIZE);
       return state;
     }
     return this.fp.slice(0, size);
@@ -137,31 +128,31 @@ export class SystrapContext implements Context {
         // A bare FXSAVE image (no XSAVE magic in its software-reserved
         // bytes) makes rt_sigreturn load x87 and SSE and reset the rest.
         this.fp.set(state);
-        this.fp.fill(0, SW_RESERVED, FXSAVE_SIZE);
+        this.fp.fill(0, FXSAVE_SW_RESERVED, FXSAVE_SIZE);
         this.fpSize = FXSAVE_SIZE;
         return;
       }
       // Keep the kernel's software-reserved bytes and the second magic
       // number. XSTATE_BV with only x87 and SSE resets the other components.
-      this.fp.set(state.subarray(0, SW_RESERVED));
+      this.fp.set(state.subarray(0, FXSAVE_SW_RESERVED));
       this.fp.fill(0, FXSAVE_SIZE, size);
-      new DataView(this.fp.buffer, FXSAVE_SIZE, 8).setBigUint64(0, XFEATURE_FP_SSE, true);
+      new DataView(this.fp.buffer, FXSAVE_SIZE, 8).setBigUint64(0, XFEATURE_MASK_FPSSE, true);
       return;
     }
     const size = xsaveSizeOf(state);
-    if (size !== state.length || size + MAGIC2_SIZE > this.fp.length) {
+    if (size !== state.length || size + FP_XSTATE_MAGIC2_SIZE > this.fp.length) {
       throw new RangeError(`FPU state must be a ${FXSAVE_SIZE}-byte FXSAVE image or an XSAVE image from readFpState, got ${state.length} bytes`);
     }
     this.fp.set(state);
-    new DataView(this.fp.buffer, size, MAGIC2_SIZE).setUint32(0, FP_XSTATE_MAGIC2, true);
-    this.fpSize = size + MAGIC2_SIZE;
+    new DataView(this.fp.buffer, size, FP_XSTATE_MAGIC2_SIZE).setUint32(0, FP_XSTATE_MAGIC2, true);
+    this.fpSize = size + FP_XSTATE_MAGIC2_SIZE;
   }
 
   /** Returns the size of the XSAVE image in `fp` without the second magic number, or undefined for a bare FXSAVE image. */
   private xsaveSize(): number | undefined {
     if (this.fpSize <= FXSAVE_SIZE) return undefined;
     const size = xsaveSizeOf(this.fp);
-    return size !== undefined && size + MAGIC2_SIZE <= this.fpSize ? size : undefined;
+    return size !== undefined && size + FP_XSTATE_MAGIC2_SIZE <= this.fpSize ? size : undefined;
   }
 
   switchTo(as: AddressSpace): Promise<Trap> {

@@ -10,3 +10,4 @@ export * from "./dirent";
 export * from "./iovec";
 export * from "./sigaction";
 export * from "./siginfo";
+export * from "./fpstate";

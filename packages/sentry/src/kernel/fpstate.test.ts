@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { frameFpState, FXSAVE_SIZE, initialFxsave, restoredFpState, xsaveLayout } from "./fpstate";
+import { FXSAVE_SIZE, initialFxsave, xsaveLayout } from "@sandbox/abi";
+import { frameFpState, restoredFpState } from "./fpstate";
 
 const SIZE = 832; // FXSAVE area, XSAVE header and the 256-byte YMM component
 const YMM = 576;

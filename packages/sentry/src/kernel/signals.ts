@@ -1,6 +1,6 @@
-import { Errno, SignalDefaultAction, signalDefaultAction, SyscallError, UserRegsOffset } from "@sandbox/abi";
+import { Errno, FXSAVE_SIZE, initialFxsave, SignalDefaultAction, signalDefaultAction, SyscallError, UserRegsOffset } from "@sandbox/abi";
 import { exitThreadGroup } from "./exit";
-import { FXSAVE_SIZE, frameFpState, initialFxsave, restoredFpState } from "./fpstate";
+import { frameFpState, restoredFpState } from "./fpstate";
 import { continueThreadGroup, isOrphanedProcessGroup, STOP_SIGNALS, stopThreadGroup } from "./job-control";
 import type { Task } from "./task";
 import type { ExitStatus, SignalInfo, ThreadGroup } from "./thread-group";
