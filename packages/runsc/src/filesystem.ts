@@ -13,6 +13,7 @@ import {
   type FsContext,
   newDevFileSystem,
   OverlayFileSystem,
+  type SharedPages,
   TmpFileSystem,
   VirtualFileSystem,
 } from "@sandbox/vfs";
@@ -95,17 +96,22 @@ export class SandboxFileSystem {
   private readonly gofers: Array<{ process: GoferProcess; fs: GoferFileSystem }> = [];
   private readonly devices = new DeviceRegistry();
 
-  /** `logger`, if given, hears at debug level which gofers were adopted. */
+  /**
+   * `logger`, if given, hears at debug level which gofers were adopted.
+   * `sharedPages` is where tmpfs files move when they are mapped, so that
+   * MAP_SHARED works on them: the page allocator of the sandbox's memory.
+   */
   constructor(
     volumes: readonly Volume[],
     private readonly logger?: Logger,
+    private readonly sharedPages?: SharedPages,
   ) {
     try {
       const vfs = this.vfs;
       // The host root is read-only to the sandbox and, as under gVisor's
       // default exclusive file access, assumed not to change meanwhile.
       const lower = this.startGofer("/", true, true);
-      const upper = new TmpFileSystem({ dev: vfs.allocateDevice(), devices: this.devices });
+      const upper = new TmpFileSystem({ dev: vfs.allocateDevice(), devices: this.devices, sharedPages });
       vfs.mountRoot(new OverlayFileSystem(lower, upper, { dev: vfs.allocateDevice() }));
       const ctx = vfs.newContext();
       for (const path of ["/dev", "/proc", "/tmp"]) makeDirectories(vfs, ctx, path);
@@ -150,7 +156,7 @@ export class SandboxFileSystem {
   }
 
   private tmpfs(): FileSystem {
-    return new TmpFileSystem({ dev: this.vfs.allocateDevice(), mode: 0o1777, devices: this.devices });
+    return new TmpFileSystem({ dev: this.vfs.allocateDevice(), mode: 0o1777, devices: this.devices, sharedPages: this.sharedPages });
   }
 
   private startGofer(root: string, readOnly: boolean, cache: boolean): GoferFileSystem {

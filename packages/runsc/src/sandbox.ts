@@ -92,8 +92,9 @@ export class Sandbox {
     }
     this.logger.debug(`platform ${this.platform.name}: ${this.platformReason}`);
 
+    const allocator = new PageAllocator(this.memoryFile);
     try {
-      this.fileSystem = new SandboxFileSystem(options.volumes ?? [], this.logger);
+      this.fileSystem = new SandboxFileSystem(options.volumes ?? [], this.logger, allocator);
     } catch (error) {
       this.platform.close();
       this.memoryFile.close();
@@ -107,7 +108,7 @@ export class Sandbox {
     this.kernel = new Kernel({
       platform: this.platform,
       memoryFile: this.memoryFile,
-      allocator: new PageAllocator(this.memoryFile),
+      allocator,
       vfs,
       logger: this.logger,
       hostname: options.hostname ?? "sandbox",

@@ -56,6 +56,14 @@ describe.each(PLATFORMS)("processes on %s", (platform) => {
     expectSameRun(["/bin/bash", join(__dirname, "fixtures/fd_links.sh")]);
   });
 
+  it("memfd_create with a shared mapping and seals", () => {
+    expectSameRun(["/usr/bin/python3", join(__dirname, "fixtures/memfd.py")]);
+  });
+
+  it("python3 multiprocessing in shared memory", () => {
+    expectSameRun(["/usr/bin/python3", join(__dirname, "fixtures/multiprocessing_sync.py")]);
+  });
+
   it("python3 subprocess", () => {
     expectSameRun(["/usr/bin/python3", "-c", 'import subprocess,os; print(subprocess.run(["echo","hi"],capture_output=True).stdout, os.getpid()>0)']);
   });

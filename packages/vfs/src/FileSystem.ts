@@ -2,6 +2,7 @@ import type { VirtualDentry } from "./Dentry";
 import type { FileDescription } from "./FileDescription";
 import type { Permissions } from "./permission";
 import type { Owner, SetAttr, Stat } from "./Stat";
+import type { SharedRange } from "./tmpfs/FileData";
 
 /**
  * Receives one directory entry from `FileDescriptionImpl.readdir`: its name,
@@ -196,4 +197,20 @@ export interface FileDescriptionImpl {
    * ENXIO, as for a socket on Linux.
    */
   reopen?(flags: number): FileDescriptionImpl;
+
+  /**
+   * Returns the pages of the Sentry's memory file that hold [offset,
+   * offset+length) of the file (both page-aligned), for mm's
+   * Mappable.translate. Files with it can be mapped MAP_SHARED.
+   */
+  readonly translate?: (offset: number, length: number, write: boolean) => readonly SharedRange[];
+
+  /** The target /proc/[pid]/fd/N shows for a file without a place in the tree, where it has a name. */
+  readonly linkName?: string;
+
+  /** Returns the seals of fcntl(F_GET_SEALS). Files without it have none: the fcntl fails with EINVAL. */
+  getSeals?(): number;
+
+  /** Adds seals, as fcntl(F_ADD_SEALS) does. */
+  addSeals?(seals: number): void;
 }

@@ -16,6 +16,8 @@ export type { FsContext } from "./operations/context";
 export { FileDescription } from "./FileDescription";
 export { DEFAULT_NOFILE_LIMIT, FdTable, NR_OPEN } from "./FdTable";
 export { TmpFileSystem, type TmpFileSystemOptions } from "./tmpfs/TmpFileSystem";
+export type { SharedPages, SharedRange } from "./tmpfs/FileData";
+export { F_SEAL_EXEC, F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE, TmpRegularFile } from "./tmpfs/TmpRegularFile";
 export { HostFileSystem, type HostFileSystemOptions } from "./host/HostFileSystem";
 export { HostFdFile, type HostFdFileOptions } from "./host/HostFdFile";
 export { HostPoller } from "./host/HostPoller";

@@ -103,6 +103,7 @@ export class ProcFileSystem extends SyntheticFileSystem {
         const file = group.fdTable.lookup(fd);
         if (file === undefined) return "";
         if (file.vd !== undefined) return vfs.pathOf(group.fs.root, file.vd);
+        if (file.impl.linkName !== undefined) return file.impl.linkName;
         const stat = file.stat();
         const type = stat.mode & 0o170000;
         // A file without a path links to a "type:[inode]" name, as Linux shows pipes.

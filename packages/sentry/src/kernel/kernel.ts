@@ -1,7 +1,7 @@
 import { Errno, errnoMessage, SyscallError, syscallName, UserRegsOffset } from "@sandbox/abi";
 import type { MemoryFile, PageAllocator } from "@sandbox/mm";
 import { type Platform, PlatformError } from "@sandbox/platform";
-import { Credentials as VfsCredentials, FdTable, type FileDescription, NR_OPEN, PipeFileSystem, type VirtualFileSystem } from "@sandbox/vfs";
+import { Credentials as VfsCredentials, FdTable, type FileDescription, NR_OPEN, PipeFileSystem, TmpFileSystem, type VirtualFileSystem } from "@sandbox/vfs";
 
 const RLIMIT_NOFILE = 7;
 import { buildSyscallTable } from "../syscalls";
@@ -87,6 +87,8 @@ export class Kernel {
   readonly bootTime = process.hrtime.bigint();
   /** The home of anonymous pipes. */
   readonly pipes: PipeFileSystem;
+  /** The home of memfd_create's files, whose pages live in the memory file. */
+  readonly memfds: TmpFileSystem;
   /** Futex wait queues of every process. */
   readonly futexes = new FutexTable();
   private nextPid = 1;
@@ -102,6 +104,7 @@ export class Kernel {
 
   constructor(readonly options: KernelOptions) {
     this.pipes = new PipeFileSystem({ dev: options.vfs.allocateDevice() });
+    this.memfds = new TmpFileSystem({ dev: options.vfs.allocateDevice(), sharedPages: options.allocator });
     this.pageCache = new PageCache(options.memoryFile, options.allocator, options.pageCacheBytes);
   }
 

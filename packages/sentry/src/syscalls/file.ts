@@ -28,6 +28,8 @@ const F_OFD_SETLK = 37;
 const F_OFD_SETLKW = 38;
 const F_DUPFD_CLOEXEC = 1030;
 const F_SETPIPE_SZ = 1031;
+const F_ADD_SEALS = 1033;
+const F_GET_SEALS = 1034;
 const F_GETPIPE_SZ = 1032;
 const FD_CLOEXEC = 1;
 const F_UNLCK = 2;
@@ -248,6 +250,14 @@ function fcntl(task: Task): number {
       if (command === F_SETPIPE_SZ) return pipe.setCapacity(task.intArg(2), task.credentials.euid === 0);
       return pipe.capacity;
     }
+    case F_GET_SEALS:
+      if (file.impl.getSeals === undefined) throw new SyscallError(Errno.EINVAL, "the file has no seals");
+      return file.impl.getSeals();
+    case F_ADD_SEALS:
+      if (file.impl.addSeals === undefined) throw new SyscallError(Errno.EINVAL, "the file has no seals");
+      if (!file.writable) throw new SyscallError(Errno.EPERM, "F_ADD_SEALS on a file not open for writing");
+      file.impl.addSeals(task.intArg(2) >>> 0);
+      return 0;
     default:
       throw new SyscallError(Errno.EINVAL, `unsupported fcntl command ${command}`);
   }

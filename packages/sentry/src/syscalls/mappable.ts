@@ -1,6 +1,6 @@
 import { Errno, SyscallError } from "@sandbox/abi";
 import type { Mappable } from "@sandbox/mm";
-import type { FileDescription } from "@sandbox/vfs";
+import { F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, type FileDescription } from "@sandbox/vfs";
 import { cachedMappable, type PageCache } from "../kernel/page-cache";
 import type { Task } from "../kernel/task";
 
@@ -12,15 +12,20 @@ const MAP_PRIVATE = 0x02;
  * Adapts an open file to mm's Mappable. Private mappings copy its bytes
  * through pread, except for a file whose content cannot change
  * (FileDescriptionImpl.contentKey): with `cache` given, its mappings share
- * the cached pages. Each VMA that maps it holds a reference to the
+ * the cached pages. A file that gives its own pages of the memory file
+ * (FileDescriptionImpl.translate) is mapped there, shared or copied on write. Each VMA that maps it holds a reference to the
  * description, so the file stays open after its descriptor is closed, as
  * on Linux.
  */
 export function mappableOfFile(file: FileDescription, name: string, cache?: PageCache): Mappable {
   const copying = copyingMappable(file, name);
   const key = file.impl.contentKey;
-  if (cache === undefined || key === undefined) return copying;
-  return cachedMappable(cache, key, file.stat().size, copying);
+  if (cache !== undefined && key !== undefined) return cachedMappable(cache, key, file.stat().size, copying);
+  // A file whose pages live in the memory file (a tmpfs file) maps them.
+  if (file.impl.translate !== undefined) {
+    return { ...copying, translate: (offset, length, write) => (file.impl.translate as NonNullable<typeof file.impl.translate>)(offset, length, write) };
+  }
+  return copying;
 }
 
 function copyingMappable(file: FileDescription, name: string): Mappable {
@@ -50,7 +55,10 @@ export function mappableForFd(task: Task, fd: number, prot: number, flags: numbe
   if (!file.readable) throw new SyscallError(Errno.EACCES, "mmap of a file not open for reading");
   const shared = (flags & (MAP_SHARED | MAP_PRIVATE)) !== MAP_PRIVATE;
   if (shared && (prot & PROT_WRITE) !== 0 && !file.writable) throw new SyscallError(Errno.EACCES);
+  if (shared && (prot & PROT_WRITE) !== 0 && ((file.impl.getSeals?.() ?? 0) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) {
+    throw new SyscallError(Errno.EPERM, "writable shared mapping of a file sealed against writes");
+  }
   const name = file.vd === undefined ? "" : task.kernel.options.vfs.pathOf(task.threadGroup.fs.root, file.vd);
-  // NOTE: only files of the page cache can be mapped MAP_SHARED; for others mm fails with ENODEV until they provide their pages.
+  // NOTE: files of the page cache and of tmpfs can be mapped MAP_SHARED; for others (gofer files that do not cache) mm fails with ENODEV.
   return { mappable: mappableOfFile(file, name, task.kernel.pageCache), name };
 }

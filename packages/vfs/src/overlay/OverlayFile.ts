@@ -2,6 +2,7 @@ import { Errno, SyscallError } from "@sandbox/abi";
 import { O_APPEND, O_CREAT, O_EXCL, O_TRUNC, SEEK_DATA } from "../constants";
 import type { DirentEmitter, FileDescriptionImpl } from "../FileSystem";
 import type { Stat } from "../Stat";
+import type { SharedRange } from "../tmpfs/FileData";
 import type { ListedEntry } from "./listDirectory";
 import type { OverlayInode } from "./OverlayInode";
 
@@ -30,6 +31,11 @@ export class OverlayRegularFile implements FileDescriptionImpl {
   /** The host descriptor of the layer that serves the file now, if it has one. */
   get hostFd(): number | undefined {
     return this.current().hostFd;
+  }
+
+  /** The pages of the layer that serves the file now, where it has them (a copy-up in a tmpfs). */
+  get translate(): ((offset: number, length: number, write: boolean) => readonly SharedRange[]) | undefined {
+    return this.current().translate;
   }
 
   /** The lower layer's content key while no copy-up exists; the upper copy can change. */

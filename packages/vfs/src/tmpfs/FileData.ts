@@ -9,12 +9,46 @@ const CHUNK_PAGES = 16;
 /** Bytes of one chunk of storage. */
 const CHUNK_SIZE = CHUNK_PAGES * PAGE_SIZE;
 
-/** One chunk of file contents: its bytes, and which of its pages were written. */
+/**
+ * One chunk of file contents: its bytes, in this process or in shared
+ * pages, and which of its pages were written.
+ */
 interface Chunk {
-  readonly bytes: Uint8Array;
+  /** The bytes, for a chunk that lives in this process. */
+  bytes?: Uint8Array;
+  /** The offset of the chunk in the shared pages' file, for a chunk that lives there. */
+  shared?: number;
   /** Bit i is set when page i of the chunk contains data. */
   written: number;
 }
+
+/**
+ * Pages of memory that mappings can share, which file contents move into
+ * when a file is mapped: the Sentry's memory file, through its page
+ * allocator (mm's PageAllocator has this shape).
+ */
+export interface SharedPages {
+  /** Returns the offset of `length` new bytes of zeros, with one reference. */
+  allocate(length: number): number;
+  /** Drops one reference to [offset, offset+length). */
+  decRef(offset: number, length: number): void;
+  readonly file: {
+    read(offset: number, target: Uint8Array): void;
+    write(offset: number, data: Uint8Array): void;
+  };
+}
+
+/** A run of shared pages, as Mappable.translate returns it. */
+export interface SharedRange {
+  readonly memfdOffset: number;
+  readonly length: number;
+}
+
+/** Gives the shared chunks of a file that was collected back to the shared pages. */
+const sharedChunkRelease = new FinalizationRegistry<{ pages: SharedPages; chunks: Map<number, Chunk> }>(({ pages, chunks }) => {
+  for (const chunk of chunks.values()) if (chunk.shared !== undefined) pages.decRef(chunk.shared, CHUNK_SIZE);
+});
+
 
 /** Counts the bits set in a 16-bit mask. */
 function bitCount(mask: number): number {
@@ -34,6 +68,8 @@ function bitCount(mask: number): number {
 export class FileData {
   private readonly chunks = new Map<number, Chunk>();
   private length = 0;
+  /** Set once the contents moved into shared pages for a mapping; new chunks go there too. */
+  private pages: SharedPages | undefined;
 
   /** The file size in bytes. */
   get size(): number {
@@ -59,8 +95,10 @@ export class FileData {
       const chunk = this.chunks.get(index);
       if (chunk === undefined) {
         dst.fill(0, done, done + part);
-      } else {
+      } else if (chunk.bytes !== undefined) {
         dst.set(chunk.bytes.subarray(start, start + part), done);
+      } else {
+        (this.pages as SharedPages).file.read((chunk.shared as number) + start, dst.subarray(done, done + part));
       }
       done += part;
     }
@@ -78,12 +116,12 @@ export class FileData {
       const index = Math.floor(at / CHUNK_SIZE);
       const start = at - index * CHUNK_SIZE;
       const part = Math.min(CHUNK_SIZE - start, src.length - done);
-      let chunk = this.chunks.get(index);
-      if (chunk === undefined) {
-        chunk = { bytes: new Uint8Array(CHUNK_SIZE), written: 0 };
-        this.chunks.set(index, chunk);
+      const chunk = this.chunk(index);
+      if (chunk.bytes !== undefined) {
+        chunk.bytes.set(src.subarray(done, done + part), start);
+      } else {
+        (this.pages as SharedPages).file.write((chunk.shared as number) + start, src.subarray(done, done + part));
       }
-      chunk.bytes.set(src.subarray(done, done + part), start);
       const firstPage = Math.floor(start / PAGE_SIZE);
       const lastPage = Math.floor((start + part - 1) / PAGE_SIZE);
       chunk.written |= ((1 << (lastPage + 1)) - 1) & ~((1 << firstPage) - 1);
@@ -101,17 +139,79 @@ export class FileData {
       const lastIndex = Math.floor(size / CHUNK_SIZE);
       for (const [index, chunk] of [...this.chunks]) {
         if (index > lastIndex) {
-          this.chunks.delete(index);
+          this.dropChunk(index, chunk);
         } else if (index === lastIndex) {
           const start = size - index * CHUNK_SIZE;
-          chunk.bytes.fill(0, start);
+          if (chunk.bytes !== undefined) chunk.bytes.fill(0, start);
+          else (this.pages as SharedPages).file.write((chunk.shared as number) + start, new Uint8Array(CHUNK_SIZE - start));
           // A page keeps its data only if it starts before the new end.
           chunk.written &= (1 << Math.ceil(start / PAGE_SIZE)) - 1;
-          if (chunk.written === 0) this.chunks.delete(index);
+          if (chunk.written === 0) this.dropChunk(index, chunk);
         }
       }
     }
     this.length = size;
+  }
+
+  /**
+   * Returns the shared pages behind [offset, offset+length) (both
+   * page-aligned), for a mapping of the file. The first call moves the
+   * contents into `pages`, where they stay, so that reads and writes see
+   * what the mappings wrote and the other way round. Holes get zeroed
+   * pages, which count as written. The ranges end with the page of the
+   * file's last byte.
+   */
+  translate(pages: SharedPages, offset: number, length: number): SharedRange[] {
+    this.share(pages);
+    const end = Math.min(offset + length, Math.ceil(this.length / PAGE_SIZE) * PAGE_SIZE);
+    const ranges: SharedRange[] = [];
+    for (let position = offset; position < end; ) {
+      const index = Math.floor(position / CHUNK_SIZE);
+      const start = position - index * CHUNK_SIZE;
+      const part = Math.min(CHUNK_SIZE - start, end - position);
+      const chunk = this.chunk(index);
+      const firstPage = start / PAGE_SIZE;
+      const pageCount = Math.ceil(part / PAGE_SIZE);
+      chunk.written |= ((1 << pageCount) - 1) << firstPage;
+      const memfdOffset = (chunk.shared as number) + start;
+      const last = ranges[ranges.length - 1];
+      if (last !== undefined && last.memfdOffset + last.length === memfdOffset) {
+        ranges[ranges.length - 1] = { memfdOffset: last.memfdOffset, length: last.length + part };
+      } else {
+        ranges.push({ memfdOffset, length: part });
+      }
+      position += part;
+    }
+    return ranges;
+  }
+
+  /** Moves the contents into `pages`, once; later chunks are allocated there. */
+  private share(pages: SharedPages): void {
+    if (this.pages !== undefined) return;
+    this.pages = pages;
+    sharedChunkRelease.register(this, { pages, chunks: this.chunks });
+    for (const chunk of this.chunks.values()) {
+      const bytes = chunk.bytes as Uint8Array;
+      chunk.shared = pages.allocate(CHUNK_SIZE);
+      pages.file.write(chunk.shared, bytes);
+      chunk.bytes = undefined;
+    }
+  }
+
+  /** Returns chunk `index`, creating an empty one where the file has a hole. */
+  private chunk(index: number): Chunk {
+    let chunk = this.chunks.get(index);
+    if (chunk === undefined) {
+      chunk = this.pages === undefined ? { bytes: new Uint8Array(CHUNK_SIZE), written: 0 } : { shared: this.pages.allocate(CHUNK_SIZE), written: 0 };
+      this.chunks.set(index, chunk);
+    }
+    return chunk;
+  }
+
+  /** Removes chunk `index`; shared pages go back, while mappings keep their own references. */
+  private dropChunk(index: number, chunk: Chunk): void {
+    this.chunks.delete(index);
+    if (chunk.shared !== undefined) (this.pages as SharedPages).decRef(chunk.shared, CHUNK_SIZE);
   }
 
   /**
