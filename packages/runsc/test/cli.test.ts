@@ -239,6 +239,17 @@ describe("stdio", () => {
   });
 });
 
+describe("stdio in a host file", () => {
+  it("opens it with its own offset and O_TRUNC through /dev/stdout", () => {
+    const output = join(work.path, "stdout-file");
+    const inner = "echo first; echo second > /dev/stdout; echo third >> /dev/stdout";
+    const native = runNative(["/bin/sh", "-c", `/bin/sh -c '${inner}' > ${output}; cat ${output}`]);
+    const sandboxed = runNative(["/bin/sh", "-c", `${process.execPath} ${RUNSC_BIN} do /bin/sh -c '${inner}' > ${output}; cat ${output}`]);
+    expect(native.stdout).toBe("second\nthird\n");
+    expect(sandboxed.stdout).toBe(native.stdout);
+  });
+});
+
 describe("environment", () => {
   it("passes the caller's UV_THREADPOOL_SIZE to the program, and none of runsc's own", () => {
     const script = "echo ${UV_THREADPOOL_SIZE-unset}";

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, readSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, readSync, writeSync } from "node:fs";
 import { Errno, SyscallError } from "@sandbox/abi";
 import { S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from "../constants";
 import type { FileDescriptionImpl } from "../FileSystem";
@@ -16,6 +16,12 @@ export interface HostFdFileOptions {
   ownsFd?: boolean;
   /** The poller that `watch` uses. By default, one poller shared by every HostFdFile of the process. */
   poller?: HostPoller;
+  /**
+   * For a regular host file: read and write at the description's own
+   * offset with pread and pwrite, as a new open file description of the
+   * file does, instead of at the host offset. False by default.
+   */
+  positional?: boolean;
 }
 
 /** The poller of HostFdFiles created without one. It keeps no descriptor open while no watch exists. */
@@ -38,7 +44,8 @@ let sharedPoller: HostPoller | undefined;
  * pool thread. Other files (regular files, directories) are always ready.
  */
 export class HostFdFile implements FileDescriptionImpl {
-  readonly seekable = false;
+  /** True for a regular file with the `positional` option. */
+  readonly seekable: boolean;
   /** Implements lseek(2) on the host descriptor; present for a regular file only. */
   readonly seek?: (current: number, offset: number, whence: number) => number;
   private readonly pollable: boolean;
@@ -56,7 +63,8 @@ export class HostFdFile implements FileDescriptionImpl {
     const type = Number(hostCall(() => fstatSync(hostFd, { bigint: true })).mode) & S_IFMT;
     this.socket = type === S_IFSOCK;
     this.pollable = type === S_IFIFO || type === S_IFSOCK || type === S_IFCHR;
-    if (type === S_IFREG) {
+    this.seekable = type === S_IFREG && options.positional === true;
+    if (type === S_IFREG && !this.seekable) {
       // The host offset of a file given as stdin (`< file`) moves, and the
       // caller sees it moved after the run, as after a native one.
       this.seek = (_current, offset, whence) => {
@@ -70,18 +78,18 @@ export class HostFdFile implements FileDescriptionImpl {
     }
   }
 
-  read(dst: Uint8Array, _offset: number): number {
+  read(dst: Uint8Array, offset: number): number {
     if (dst.length === 0) {
       return 0;
     }
-    return hostCall(() => readSync(this.hostFd, dst, 0, dst.length, null));
+    return hostCall(() => readSync(this.hostFd, dst, 0, dst.length, this.seekable ? offset : null));
   }
 
-  write(src: Uint8Array, _offset: number): number {
+  write(src: Uint8Array, offset: number): number {
     if (src.length === 0) {
       return 0;
     }
-    return hostCall(() => writeSync(this.hostFd, src, 0, src.length, null));
+    return hostCall(() => writeSync(this.hostFd, src, 0, src.length, this.seekable ? offset : null));
   }
 
   stat(): Stat {
@@ -112,9 +120,15 @@ export class HostFdFile implements FileDescriptionImpl {
     return poller.watch(this.hostFd, mask, waiter);
   }
 
+  /** Sets the size of the host file, for an open with O_TRUNC through /dev/stdout of a file given as stdout. */
+  truncate(size: number): void {
+    hostCall(() => ftruncateSync(this.hostFd, size));
+  }
+
   /**
    * Opens the file again, as an open of /dev/stdout does: the new file uses
    * the same host descriptor, so it needs one that this file does not own.
+   * A regular file gets its own offset, as a new open file description.
    * Access modes that the host descriptor lacks fail at the first I/O. As
    * on Linux, a socket cannot be opened this way.
    */
@@ -125,7 +139,7 @@ export class HostFdFile implements FileDescriptionImpl {
     if (this.options.ownsFd === true) {
       throw new SyscallError(Errno.ENXIO, `host descriptor ${this.hostFd} cannot be opened again`);
     }
-    return new HostFdFile(this.hostFd, this.options);
+    return new HostFdFile(this.hostFd, { ...this.options, positional: true });
   }
 
   release(): void {

@@ -209,7 +209,8 @@ function openOrCreate(
 /**
  * Opens `file`, a file without a place in the tree that a magic link such
  * as /proc/self/fd/N leads to, as a new description with `flags`. As on
- * Linux, the permissions of the file apply, and a pipe opens as a FIFO does.
+ * Linux, the permissions of the file apply, O_TRUNC empties a regular
+ * file, and a pipe opens as a FIFO does.
  */
 function reopen(ctx: FsContext, file: FileDescription, flags: number): FileDescription {
   if ((flags & O_PATH) !== 0) {
@@ -221,14 +222,23 @@ function reopen(ctx: FsContext, file: FileDescription, flags: number): FileDescr
   if (accessMode === O_RDONLY || accessMode === O_RDWR) {
     access |= R_OK;
   }
-  if (accessMode === O_WRONLY || accessMode === O_RDWR) {
+  if (accessMode === O_WRONLY || accessMode === O_RDWR || (flags & O_TRUNC) !== 0) {
     access |= W_OK;
   }
   checkAccess(ctx.creds, stat, access);
   if (file.impl.reopen === undefined) {
     throw new SyscallError(Errno.ENXIO, "this kind of file cannot be opened again");
   }
-  return new FileDescription(file.impl.reopen(flags), flags | O_LARGEFILE);
+  const impl = file.impl.reopen(flags);
+  if ((flags & O_TRUNC) !== 0 && (stat.mode & S_IFMT) === S_IFREG) {
+    try {
+      impl.truncate?.(0);
+    } catch (error) {
+      impl.release();
+      throw error;
+    }
+  }
+  return new FileDescription(impl, flags | O_LARGEFILE);
 }
 
 /** The I/O half of an O_PATH description: the file can be named and stat'ed, nothing else. */
