@@ -62,8 +62,9 @@ export class ProcFileSystem extends SyntheticFileSystem {
     const entries = (): Entries => {
       const map: Entries = new Map();
       map.set("exe", () => new SyntheticSymlink(this, `${path}/exe`, () => group.executablePath, owner));
-      map.set("cwd", () => new SyntheticSymlink(this, `${path}/cwd`, () => this.kernel.options.vfs.getcwd(group.fs), owner));
-      map.set("root", () => new SyntheticSymlink(this, `${path}/root`, () => "/", owner));
+      // Like Linux's, these are magic links: they lead to the directory itself.
+      map.set("cwd", () => new SyntheticSymlink(this, `${path}/cwd`, () => this.kernel.options.vfs.getcwd(group.fs), owner, () => ({ vd: group.fs.cwd })));
+      map.set("root", () => new SyntheticSymlink(this, `${path}/root`, () => "/", owner, () => ({ vd: group.fs.root })));
       map.set("cmdline", () => new SyntheticFile(this, `${path}/cmdline`, () => group.argv.map((arg) => `${arg}\0`).join(""), 0o444, owner));
       map.set("comm", () => new SyntheticFile(this, `${path}/comm`, () => `${leader()?.name ?? ""}\n`, 0o644, owner));
       map.set("maps", () => new SyntheticFile(this, `${path}/maps`, () => this.maps(group), 0o444, owner));
