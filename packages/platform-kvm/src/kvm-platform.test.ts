@@ -123,13 +123,31 @@ describe("KvmPlatform scheduling and state", () => {
     let fired = false;
     const timer = setTimeout(() => {
       fired = true;
-      context.interrupt();
     }, 20);
     cleanups.push(() => clearTimeout(timer));
-    const trap = await context.switchTo(as);
-    expect(fired).toBe(true);
-    expect(trap.kind).toBe("interrupt");
+    // Each kick of the timer ends the switch with an interrupt.
+    do {
+      const trap = await context.switchTo(as);
+      expect(trap.kind).toBe("interrupt");
+    } while (!fired);
     expect(context.regs.rip).toBe(CODE);
+  });
+
+  it("lets other contexts run while one loops", async () => {
+    // jmp $ at CODE; getppid and syscall at CODE + 2.
+    const { platform, as, context } = setUp([0xeb, 0xfe, ...GETPPID, ...SYSCALL]);
+    const caller = platform.newContext();
+    caller.regs.rip = CODE + 2;
+    let looping = true;
+    const loop = (async () => {
+      while (looping) expect((await context.switchTo(as)).kind).toBe("interrupt");
+    })();
+    try {
+      expect((await caller.switchTo(as)).kind).toBe("syscall");
+    } finally {
+      looping = false;
+      await loop;
+    }
   });
 
   it("keeps SSE registers per context", async () => {

@@ -150,7 +150,7 @@ export class KvmContext implements Context {
  * (the host-side return: PVM's EVENT_RETURN_USER could not be set up here,
  * see the README). A periodic timer signal, unblocked only inside KVM_RUN,
  * makes KVM_RUN return at least every `TICK_NS` so a guest that never traps
- * cannot hold the event loop.
+ * can hold neither the event loop nor the vCPU.
  */
 export class KvmPlatform implements Platform {
   readonly name = "kvm";
@@ -282,13 +282,14 @@ export class KvmPlatform implements Platform {
   }
 
   private async runNow(context: KvmContext, as: KvmAddressSpace): Promise<Trap> {
-    for (;;) {
-      if (context.takeInterrupt()) return { kind: "interrupt" };
-      const trap = this.step(context, as);
-      if (trap !== undefined) return trap;
-      // The kick timer stopped the guest: let the event loop run before going back in.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    if (context.takeInterrupt()) return { kind: "interrupt" };
+    const trap = this.step(context, as);
+    if (trap !== undefined) return trap;
+    // The kick timer stopped the guest: let the event loop run, then give
+    // the vCPU to the contexts queued meanwhile. Staying in this context
+    // starved them, so threads that spun waiting for each other hung.
+    await new Promise((resolve) => setImmediate(resolve));
+    return { kind: "interrupt" };
   }
 
   /** Enters the guest once; returns the trap, or undefined when the kick timer ended KVM_RUN first. */

@@ -71,7 +71,10 @@ export interface SignalTrap {
   readonly addr: number;
 }
 
-/** The context was stopped by `interrupt()` before the application trapped on its own. */
+/**
+ * The context was stopped before the application trapped on its own: by
+ * `interrupt()`, or by the platform, to let other contexts run.
+ */
 export interface InterruptTrap {
   readonly kind: "interrupt";
 }

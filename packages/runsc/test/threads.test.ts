@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTempDir, PLATFORMS, runNative, runSandboxed } from "./harness";
+import { DIFFERENTIAL_PLATFORMS, makeTempDir, runNative, runSandboxed } from "./harness";
 
 const RUNS = 20;
 const POOL_SCRIPT = [
@@ -26,7 +26,7 @@ beforeAll(() => {
 
 afterAll(() => work?.dispose());
 
-describe.each(PLATFORMS)("threads on %s", (platform) => {
+describe.each(DIFFERENTIAL_PLATFORMS)("threads on %s", (platform) => {
   function expectSameRuns(argv: string[], runs = RUNS): void {
     const native = runNative(argv);
     for (let run = 0; run < runs; run++) {
