@@ -19,6 +19,7 @@ export default defineConfig({
   test: {
     include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts"],
     pool: "forks",
+    setupFiles: [resolve(__dirname, "tools/test/yield-between-tests.ts")],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
