@@ -116,7 +116,7 @@ export class KvmContext implements Context {
     if (state.length !== FXSAVE_SIZE) throw new RangeError(`FPU state must be ${FXSAVE_SIZE} bytes, got ${state.length}`);
     this.platform.takeFpuFrom(this);
     this.xsave.set(state.subarray(0, FXSAVE_SW_RESERVED));
-    // KVM_SET_XSAVE loads x87 and SSE from the image only where XSTATE_BV says so.
+    // KVM_SET_XSAVE loads x87 and SSE from the image only when their XSTATE_BV bits are set.
     const header = new DataView(this.xsave.buffer, this.xsave.byteOffset + FXSAVE_SIZE, 8);
     header.setBigUint64(0, header.getBigUint64(0, true) | XFEATURE_MASK_FPSSE, true);
   }

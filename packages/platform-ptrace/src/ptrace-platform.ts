@@ -114,7 +114,7 @@ class PtraceAddressSpace implements AddressSpace {
 class PtraceContext implements Context {
   readonly regs = new Registers();
   /**
-   * The FPU state while no stub thread holds it: the host's XSAVE image
+   * The FPU state while it is loaded in no stub thread: the host's XSAVE image
    * (from NT_X86_XSTATE, whose software-reserved bytes describe it) or a
    * bare FXSAVE image. Its first fpLength bytes count.
    */

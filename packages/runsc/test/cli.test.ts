@@ -240,7 +240,7 @@ describe("stdio", () => {
 });
 
 describe("stdio in a host file", () => {
-  it("opens it with its own offset and O_TRUNC through /dev/stdout", () => {
+  it("reopens with own offset and O_TRUNC", () => {
     const output = join(work.path, "stdout-file");
     const inner = "echo first; echo second > /dev/stdout; echo third >> /dev/stdout";
     const native = runNative(["/bin/sh", "-c", `/bin/sh -c '${inner}' > ${output}; cat ${output}`]);
@@ -251,14 +251,14 @@ describe("stdio in a host file", () => {
 });
 
 describe("environment", () => {
-  it("passes the caller's UV_THREADPOOL_SIZE to the program, and none of runsc's own", () => {
+  it("keeps the caller's UV_THREADPOOL_SIZE", () => {
     const script = "echo ${UV_THREADPOOL_SIZE-unset}";
     const { UV_THREADPOOL_SIZE: _ignored, ...withoutSize } = process.env;
     for (const platform of DIFFERENTIAL_PLATFORMS) {
       const unset = runSandboxed([BUSYBOX, "sh", "-c", script], { runscArgs: [`--platform=${platform}`], env: withoutSize });
       expect(unset.stdout).toBe("unset\n");
-      const given = runSandboxed([BUSYBOX, "sh", "-c", script], { runscArgs: [`--platform=${platform}`], env: { ...withoutSize, UV_THREADPOOL_SIZE: "7" } });
-      expect(given.stdout).toBe("7\n");
+      const withCallerSize = runSandboxed([BUSYBOX, "sh", "-c", script], { runscArgs: [`--platform=${platform}`], env: { ...withoutSize, UV_THREADPOOL_SIZE: "7" } });
+      expect(withCallerSize.stdout).toBe("7\n");
     }
   });
 });

@@ -23,7 +23,7 @@ function xsaveImage(fill: number, features = FEATURES): Uint8Array {
   return image;
 }
 
-/** Application memory at BASE that holds `bytes`, read as the Sentry's copyIn does. */
+/** Application memory at BASE that contains `bytes`, read as the Sentry's copyIn does. */
 function memory(bytes: Uint8Array) {
   return (addr: number, length: number) => {
     if (addr < BASE || addr + length > BASE + bytes.length) throw new RangeError(`unmapped 0x${addr.toString(16)}`);

@@ -22,10 +22,14 @@ export function mappableOfFile(file: FileDescription, name: string, cache?: Page
   const key = file.impl.contentKey;
   if (cache !== undefined && key !== undefined) return cachedMappable(cache, key, file.stat().size, copying);
   // A file whose pages live in the memory file (a tmpfs file) maps them.
-  if (file.impl.translate !== undefined) {
-    return { ...copying, translate: (offset, length, write) => (file.impl.translate as NonNullable<typeof file.impl.translate>)(offset, length, write) };
-  }
-  return copying;
+  // The property is read at each call, since an overlay file may change layer.
+  if (file.impl.translate === undefined) return copying;
+  const translate: NonNullable<Mappable["translate"]> = (offset, length, write) => {
+    const current = file.impl.translate;
+    if (current === undefined) throw new SyscallError(Errno.ENODEV, "the file no longer gives its pages");
+    return current(offset, length, write);
+  };
+  return { ...copying, translate };
 }
 
 function copyingMappable(file: FileDescription, name: string): Mappable {

@@ -1,5 +1,5 @@
 import { Errno, SyscallError } from "@sandbox/abi";
-import { FileDescription } from "@sandbox/vfs";
+import { F_SEAL_EXEC, FileDescription, O_LARGEFILE, O_RDWR } from "@sandbox/vfs";
 import type { Task } from "../kernel/task";
 import type { SyscallGroup } from "./registry";
 
@@ -10,9 +10,6 @@ const MFD_NOEXEC_SEAL = 0x8;
 const MFD_EXEC = 0x10;
 /** Linux's limit on the name: NAME_MAX less the "memfd:" prefix. */
 const MFD_NAME_MAX = 249;
-const O_RDWR = 0o2;
-const O_LARGEFILE = 0o100000;
-const F_SEAL_EXEC = 0x20;
 
 /**
  * memfd_create(2): a regular file with no name in any directory, whose
@@ -22,15 +19,23 @@ const F_SEAL_EXEC = 0x20;
 function memfdCreate(task: Task): number {
   const flags = task.intArg(1) >>> 0;
   const known = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL | MFD_EXEC;
-  if ((flags & MFD_HUGETLB) !== 0) throw new SyscallError(Errno.EINVAL, "MFD_HUGETLB is not supported");
-  if ((flags & ~known) !== 0) throw new SyscallError(Errno.EINVAL, `unknown memfd_create flags 0x${(flags & ~known).toString(16)}`);
-  if ((flags & MFD_NOEXEC_SEAL) !== 0 && (flags & MFD_EXEC) !== 0) throw new SyscallError(Errno.EINVAL, "MFD_NOEXEC_SEAL with MFD_EXEC");
+  if ((flags & MFD_HUGETLB) !== 0) {
+    throw new SyscallError(Errno.EINVAL, "MFD_HUGETLB is not supported");
+  }
+  if ((flags & ~known) !== 0) {
+    throw new SyscallError(Errno.EINVAL, `unknown memfd_create flags 0x${(flags & ~known).toString(16)}`);
+  }
+  if ((flags & MFD_NOEXEC_SEAL) !== 0 && (flags & MFD_EXEC) !== 0) {
+    throw new SyscallError(Errno.EINVAL, "invalid flags: MFD_NOEXEC_SEAL with MFD_EXEC");
+  }
 
   let name: string;
   try {
     name = task.mm.readCString(task.numberArg(0), MFD_NAME_MAX + 1);
   } catch (error) {
-    if (error instanceof SyscallError && error.errno === Errno.ENAMETOOLONG) throw new SyscallError(Errno.EINVAL, "memfd name too long");
+    if (error instanceof SyscallError && error.errno === Errno.ENAMETOOLONG) {
+      throw new SyscallError(Errno.EINVAL, `invalid memfd name: longer than ${MFD_NAME_MAX} bytes`);
+    }
     throw error;
   }
 

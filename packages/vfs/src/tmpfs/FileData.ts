@@ -44,7 +44,10 @@ export interface SharedRange {
   readonly length: number;
 }
 
-/** Gives the shared chunks of a file that was collected back to the shared pages. */
+/**
+ * Gives the shared chunks of a collected file back to the shared pages.
+ * NOTE: so they return only when V8 collects the file, not at its last close.
+ */
 const sharedChunkRelease = new FinalizationRegistry<{ pages: SharedPages; chunks: Map<number, Chunk> }>(({ pages, chunks }) => {
   for (const chunk of chunks.values()) if (chunk.shared !== undefined) pages.decRef(chunk.shared, CHUNK_SIZE);
 });
@@ -208,7 +211,11 @@ export class FileData {
     return chunk;
   }
 
-  /** Removes chunk `index`; shared pages go back, while mappings keep their own references. */
+  /**
+   * Removes chunk `index`. Its shared pages go back, and mappings keep their
+   * own references. NOTE: so a mapping still reads the old pages past a
+   * shrunk end instead of getting SIGBUS.
+   */
   private dropChunk(index: number, chunk: Chunk): void {
     this.chunks.delete(index);
     if (chunk.shared !== undefined) (this.pages as SharedPages).decRef(chunk.shared, CHUNK_SIZE);

@@ -44,8 +44,12 @@ export class TmpRegularFile extends TmpInode {
 
   /** Throws EPERM when a seal forbids changing the size to `size`. */
   checkSizeSeals(size: number): void {
-    if ((this.seals & F_SEAL_SHRINK) !== 0 && size < this.size) throw new SyscallError(Errno.EPERM, "the file is sealed against shrinking");
-    if ((this.seals & F_SEAL_GROW) !== 0 && size > this.size) throw new SyscallError(Errno.EPERM, "the file is sealed against growing");
+    if ((this.seals & F_SEAL_SHRINK) !== 0 && size < this.size) {
+      throw new SyscallError(Errno.EPERM, "the file is sealed against shrinking");
+    }
+    if ((this.seals & F_SEAL_GROW) !== 0 && size > this.size) {
+      throw new SyscallError(Errno.EPERM, "the file is sealed against growing");
+    }
   }
 }
 
@@ -70,7 +74,9 @@ class TmpRegularFileImpl implements FileDescriptionImpl {
     if ((this.inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) {
       throw new SyscallError(Errno.EPERM, "the file is sealed against writes");
     }
-    if (offset + src.length > this.inode.size) this.inode.checkSizeSeals(offset + src.length);
+    if (offset + src.length > this.inode.size) {
+      this.inode.checkSizeSeals(offset + src.length);
+    }
     this.inode.data.write(src, offset);
     this.inode.touchModified();
     return src.length;
@@ -107,8 +113,12 @@ class TmpRegularFileImpl implements FileDescriptionImpl {
 
   /** Adds `seals`, as fcntl(F_ADD_SEALS) does: EPERM once F_SEAL_SEAL is set, EINVAL for unknown bits. */
   addSeals(seals: number): void {
-    if ((seals & ~ALL_SEALS) !== 0) throw new SyscallError(Errno.EINVAL, `unknown seals 0x${(seals & ~ALL_SEALS).toString(16)}`);
-    if ((this.inode.seals & F_SEAL_SEAL) !== 0) throw new SyscallError(Errno.EPERM, "the file is sealed against new seals");
+    if ((seals & ~ALL_SEALS) !== 0) {
+      throw new SyscallError(Errno.EINVAL, `unknown seals 0x${(seals & ~ALL_SEALS).toString(16)}`);
+    }
+    if ((this.inode.seals & F_SEAL_SEAL) !== 0) {
+      throw new SyscallError(Errno.EPERM, "the file is sealed against new seals");
+    }
     this.inode.seals |= seals;
   }
 
